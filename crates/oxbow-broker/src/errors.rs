@@ -1,0 +1,47 @@
+//! Kafka error codes the broker answers with (Apache Kafka's `Errors` enum).
+
+pub const NONE: i16 = 0;
+pub const UNKNOWN_SERVER_ERROR: i16 = -1;
+pub const OFFSET_OUT_OF_RANGE: i16 = 1;
+pub const CORRUPT_MESSAGE: i16 = 2;
+pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+pub const LEADER_NOT_AVAILABLE: i16 = 5;
+pub const MESSAGE_TOO_LARGE: i16 = 10;
+pub const INVALID_TOPIC_EXCEPTION: i16 = 17;
+pub const INVALID_REQUIRED_ACKS: i16 = 21;
+pub const UNSUPPORTED_VERSION: i16 = 35;
+pub const TOPIC_ALREADY_EXISTS: i16 = 36;
+pub const INVALID_PARTITIONS: i16 = 37;
+pub const INVALID_REPLICATION_FACTOR: i16 = 38;
+pub const INVALID_CONFIG: i16 = 40;
+pub const INVALID_REQUEST: i16 = 42;
+pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+pub const INVALID_PRODUCER_EPOCH: i16 = 47;
+pub const INVALID_TXN_STATE: i16 = 48;
+pub const KAFKA_STORAGE_ERROR: i16 = 56;
+pub const FETCH_SESSION_ID_NOT_FOUND: i16 = 70;
+pub const UNKNOWN_LEADER_EPOCH: i16 = 75;
+pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
+pub const INVALID_RECORD: i16 = 87;
+pub const UNKNOWN_TOPIC_ID: i16 = 100;
+pub const UNSUPPORTED_ENDPOINT_TYPE: i16 = 119;
+
+/// Produce errors for a record that fails validation: INVALID_RECORD exists
+/// only from Produce v8; older versions get CORRUPT_MESSAGE.
+pub fn invalid_record_for_produce(version: i16) -> i16 {
+    if version >= 8 {
+        INVALID_RECORD
+    } else {
+        CORRUPT_MESSAGE
+    }
+}
+
+/// Maps a log-engine failure to a Kafka code: store trouble is retriable
+/// (KAFKA_STORAGE_ERROR makes clients refresh metadata and retry).
+pub fn for_log_error(e: &oxbow_log::LogError) -> i16 {
+    if e.is_retriable() {
+        KAFKA_STORAGE_ERROR
+    } else {
+        UNKNOWN_SERVER_ERROR
+    }
+}

@@ -1,0 +1,178 @@
+//! The `oxbow` command. `oxbow up` starts a single broker on the embedded
+//! defaults: objects in a local directory, metadata in SQLite.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use oxbow_broker::{Broker, BrokerConfig};
+use oxbow_log::LogEngine;
+use oxbow_meta_store::SqliteMetaStore;
+use oxbow_object_store::LocalDirStore;
+
+const USAGE: &str = "usage: oxbow up [--listen HOST:PORT] [--advertised-host HOST] [--data-dir DIR] \
+[--node-id N] [--set KAFKA.CONFIG=VALUE]... [--log-level error|warn|info|debug|trace]";
+
+struct UpArgs {
+    config: BrokerConfig,
+    advertised_host: Option<String>,
+    data_dir: PathBuf,
+    log_level: tracing::Level,
+}
+
+fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
+    use lexopt::prelude::*;
+    let mut config = BrokerConfig::default();
+    let mut advertised_host = None;
+    let mut data_dir = PathBuf::from(".oxbow-data");
+    let mut log_level = tracing::Level::INFO;
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        let mut value = |name: &str| -> Result<String, String> {
+            parser
+                .value()
+                .map_err(|_| format!("{name} needs a value"))?
+                .into_string()
+                .map_err(|_| format!("{name} needs a UTF-8 value"))
+        };
+        match arg {
+            Long("listen") => {
+                let v = value("--listen")?;
+                config.listen = v
+                    .to_socket_addrs()
+                    .ok()
+                    .and_then(|mut a| a.next())
+                    .ok_or_else(|| format!("--listen {v:?} is not HOST:PORT"))?;
+            }
+            Long("advertised-host") => advertised_host = Some(value("--advertised-host")?),
+            Long("data-dir") => data_dir = PathBuf::from(value("--data-dir")?),
+            Long("node-id") => config.set("node.id", &value("--node-id")?)?,
+            Long("set") => {
+                let v = value("--set")?;
+                let (k, val) = v.split_once('=').ok_or_else(|| format!("--set {v:?} is not NAME=VALUE"))?;
+                config.set(k.trim(), val.trim())?;
+            }
+            Long("log-level") => {
+                let v = value("--log-level")?;
+                log_level = v.parse().map_err(|_| format!("--log-level {v:?} is not error|warn|info|debug|trace"))?;
+            }
+            Long("help") | Short('h') => return Err(USAGE.to_string()),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    Ok(UpArgs { config, advertised_host, data_dir, log_level })
+}
+
+fn main() -> ExitCode {
+    let mut parser = lexopt::Parser::from_env();
+    let command = match parser.next() {
+        Ok(Some(lexopt::Arg::Value(v))) => v.to_string_lossy().to_string(),
+        Ok(Some(lexopt::Arg::Long("version"))) => {
+            println!("oxbow {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match command.as_str() {
+        "up" => match parse_up(parser) {
+            Ok(args) => up(args),
+            Err(reason) => {
+                eprintln!("oxbow up: {reason}");
+                ExitCode::from(2)
+            }
+        },
+        other => {
+            eprintln!("oxbow: unknown command {other:?}; {USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn up(args: UpArgs) -> ExitCode {
+    tracing_subscriber::fmt().with_max_level(args.log_level).with_writer(std::io::stderr).with_target(false).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("oxbow up: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("oxbow up: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let UpArgs { mut config, advertised_host, data_dir, .. } = args;
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| anyhow::anyhow!("data directory {} is not usable: {e}", data_dir.display()))?;
+    let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
+    let objects_dir = data_dir.join("objects");
+    let metadata_path = data_dir.join("metadata.sqlite");
+    let objects = LocalDirStore::open(&objects_dir)
+        .map_err(|e| anyhow::anyhow!("data directory {} is not writable: {e}", objects_dir.display()))?;
+    let meta = SqliteMetaStore::open(&metadata_path)
+        .map_err(|e| anyhow::anyhow!("metadata store {} cannot be opened: {e}", metadata_path.display()))?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!("{} is already in use", config.listen)
+        } else {
+            anyhow::anyhow!("cannot listen on {}: {e}", config.listen)
+        }
+    })?;
+    let bound: SocketAddr = listener.local_addr()?;
+    config.listen = bound;
+    config.advertised_host = advertised_host.unwrap_or_else(|| bound.ip().to_string());
+    config.advertised_port = bound.port() as i32;
+    config.log.object_key_prefix = format!("n{}", config.node_id);
+
+    let engine = LogEngine::start(Arc::new(meta), Arc::new(objects), config.log.clone());
+    let broker = Broker::new(config, engine).await?;
+    oxbow_broker::background::register(&broker).await?;
+
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(oxbow_broker::server::serve(listener, broker.clone(), shutdown_rx.clone()));
+    let background = tokio::spawn(oxbow_broker::background::run(broker.clone(), shutdown_rx));
+
+    println!(
+        "oxbow {}: kafka listening on {} (node {}, cluster {}) — started in {} ms",
+        env!("CARGO_PKG_VERSION"),
+        bound,
+        broker.config.node_id,
+        broker.cluster_id,
+        started.elapsed().as_millis()
+    );
+    println!("data: {} (objects: {}, metadata: {})", data_dir.display(), objects_dir.display(), metadata_path.display());
+    println!("try: kcat -b {bound} -L");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    let _ = shutdown_tx.send(true);
+    let _ = server.await;
+    background.abort();
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        // Without signal handlers the process is stopped by the default action.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
