@@ -22,7 +22,8 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BIN = REPO_ROOT / "target" / "release" / "oxbow"
 
-LISTEN_RE = re.compile(r"kafka listening on\s+(\S+):(\d+)")
+LISTEN_RE = re.compile(r"kafka listening on\s+(\[[^\]]+\]|[^\s:]+):(\d+)")
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 
@@ -164,7 +165,7 @@ class OxbowServer:
             for line in proc.stdout:
                 lines.append(line)
                 if not found.is_set():
-                    m = LISTEN_RE.search(line)
+                    m = LISTEN_RE.search(ANSI_RE.sub("", line))
                     if m:
                         addr.append((m.group(1), int(m.group(2))))
                         found.set()
