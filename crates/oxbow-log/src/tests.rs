@@ -47,11 +47,13 @@ fn batch(values: &[&str], producer: Option<(i64, i16, i32)>, first_ts: i64) -> B
             producer_epoch: epoch,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
-            sequence: if seq < 0 { -1 } else { seq + i as i32 },
+            // The encoder keeps records in one batch only while offset - sequence is constant.
+            sequence: seq + i as i32,
             timestamp: first_ts + i as i64,
             key: None,
             value: Some(Bytes::from(v.to_string())),
             headers: Default::default(),
+            delete_horizon: false,
         })
         .collect();
     let mut buf = BytesMut::new();
