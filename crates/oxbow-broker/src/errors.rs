@@ -24,7 +24,7 @@ pub const UNKNOWN_LEADER_EPOCH: i16 = 75;
 pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
 pub const INVALID_RECORD: i16 = 87;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
-pub const UNSUPPORTED_ENDPOINT_TYPE: i16 = 119;
+pub const UNSUPPORTED_ENDPOINT_TYPE: i16 = 115;
 
 /// Produce errors for a record that fails validation: INVALID_RECORD exists
 /// only from Produce v8; older versions get CORRUPT_MESSAGE.
@@ -43,5 +43,57 @@ pub fn for_log_error(e: &oxbow_log::LogError) -> i16 {
         KAFKA_STORAGE_ERROR
     } else {
         UNKNOWN_SERVER_ERROR
+    }
+}
+
+pub const COORDINATOR_NOT_AVAILABLE: i16 = 15;
+pub const INVALID_REPLICA_ASSIGNMENT: i16 = 39;
+pub const POLICY_VIOLATION: i16 = 44;
+pub const MISMATCHED_ENDPOINT_TYPE: i16 = 114;
+
+/// A Kafka error code with the message that goes with it, as Kafka's `ApiError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: i16,
+    pub message: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: i16, message: impl Into<String>) -> Self {
+        ApiError { code, message: Some(message.into()) }
+    }
+
+    /// A code without a message (Kafka leaves it null).
+    pub fn bare(code: i16) -> Self {
+        ApiError { code, message: None }
+    }
+
+    /// A metadata-store failure met by an admin API; logged here, once.
+    pub fn from_meta(e: &oxbow_meta_store::MetaError) -> Self {
+        let code = for_meta_error(e);
+        if code == UNKNOWN_SERVER_ERROR {
+            // Kafka never sends a message with UNKNOWN_SERVER_ERROR.
+            tracing::error!(error = %e, "metadata store failure");
+            ApiError::bare(code)
+        } else {
+            if code == KAFKA_STORAGE_ERROR {
+                tracing::warn!(error = %e, "metadata store unavailable");
+            }
+            ApiError::new(code, e.to_string())
+        }
+    }
+}
+
+/// Maps a metadata-store failure to a Kafka code: an unreachable store is
+/// retriable (KAFKA_STORAGE_ERROR), a corrupt one is not.
+pub fn for_meta_error(e: &oxbow_meta_store::MetaError) -> i16 {
+    use oxbow_meta_store::MetaError;
+    match e {
+        MetaError::TopicExists(_) => TOPIC_ALREADY_EXISTS,
+        MetaError::UnknownTopic(_) | MetaError::UnknownTopicOrPartition => UNKNOWN_TOPIC_OR_PARTITION,
+        MetaError::InvalidPartitions(_) => INVALID_PARTITIONS,
+        MetaError::OffsetOutOfRange { .. } => OFFSET_OUT_OF_RANGE,
+        MetaError::Unavailable(_) => KAFKA_STORAGE_ERROR,
+        MetaError::Corrupt(_) => UNKNOWN_SERVER_ERROR,
     }
 }
