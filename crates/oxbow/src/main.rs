@@ -21,6 +21,14 @@ struct UpArgs {
     log_level: tracing::Level,
 }
 
+fn value(parser: &mut lexopt::Parser, name: &str) -> Result<String, String> {
+    parser
+        .value()
+        .map_err(|_| format!("{name} needs a value"))?
+        .into_string()
+        .map_err(|_| format!("{name} needs a UTF-8 value"))
+}
+
 fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
     use lexopt::prelude::*;
     let mut config = BrokerConfig::default();
@@ -28,32 +36,25 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
     let mut data_dir = PathBuf::from(".oxbow-data");
     let mut log_level = tracing::Level::INFO;
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        let mut value = |name: &str| -> Result<String, String> {
-            parser
-                .value()
-                .map_err(|_| format!("{name} needs a value"))?
-                .into_string()
-                .map_err(|_| format!("{name} needs a UTF-8 value"))
-        };
         match arg {
             Long("listen") => {
-                let v = value("--listen")?;
+                let v = value(&mut parser, "--listen")?;
                 config.listen = v
                     .to_socket_addrs()
                     .ok()
                     .and_then(|mut a| a.next())
                     .ok_or_else(|| format!("--listen {v:?} is not HOST:PORT"))?;
             }
-            Long("advertised-host") => advertised_host = Some(value("--advertised-host")?),
-            Long("data-dir") => data_dir = PathBuf::from(value("--data-dir")?),
-            Long("node-id") => config.set("node.id", &value("--node-id")?)?,
+            Long("advertised-host") => advertised_host = Some(value(&mut parser, "--advertised-host")?),
+            Long("data-dir") => data_dir = PathBuf::from(value(&mut parser, "--data-dir")?),
+            Long("node-id") => config.set("node.id", &value(&mut parser, "--node-id")?)?,
             Long("set") => {
-                let v = value("--set")?;
+                let v = value(&mut parser, "--set")?;
                 let (k, val) = v.split_once('=').ok_or_else(|| format!("--set {v:?} is not NAME=VALUE"))?;
                 config.set(k.trim(), val.trim())?;
             }
             Long("log-level") => {
-                let v = value("--log-level")?;
+                let v = value(&mut parser, "--log-level")?;
                 log_level = v.parse().map_err(|_| format!("--log-level {v:?} is not error|warn|info|debug|trace"))?;
             }
             Long("help") | Short('h') => return Err(USAGE.to_string()),

@@ -213,14 +213,16 @@ impl Encodable for CreateDelegationTokenResponse {
             types::CompactString.encode(buf, &self.token_requester_principal_type)?;
         } else {
             if !self.token_requester_principal_type.is_empty() {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 3 {
             types::CompactString.encode(buf, &self.token_requester_principal_name)?;
         } else {
             if !self.token_requester_principal_name.is_empty() {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         types::Int64.encode(buf, &self.issue_timestamp_ms)?;
@@ -269,7 +271,8 @@ impl Encodable for CreateDelegationTokenResponse {
                 types::CompactString.compute_size(&self.token_requester_principal_type)?;
         } else {
             if !self.token_requester_principal_type.is_empty() {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 3 {
@@ -277,7 +280,8 @@ impl Encodable for CreateDelegationTokenResponse {
                 types::CompactString.compute_size(&self.token_requester_principal_name)?;
         } else {
             if !self.token_requester_principal_name.is_empty() {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         total_size += types::Int64.compute_size(&self.issue_timestamp_ms)?;

@@ -91,7 +91,8 @@ impl Encodable for ElectLeadersResponse {
             types::Int16.encode(buf, &self.error_code)?;
         } else {
             if self.error_code != 0 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 2 {
@@ -121,7 +122,8 @@ impl Encodable for ElectLeadersResponse {
             total_size += types::Int16.compute_size(&self.error_code)?;
         } else {
             if self.error_code != 0 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 2 {

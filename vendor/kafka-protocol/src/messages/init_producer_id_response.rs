@@ -136,14 +136,16 @@ impl Encodable for InitProducerIdResponse {
             types::Int64.encode(buf, &self.ongoing_txn_producer_id)?;
         } else {
             if self.ongoing_txn_producer_id != -1 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 6 {
             types::Int16.encode(buf, &self.ongoing_txn_producer_epoch)?;
         } else {
             if self.ongoing_txn_producer_epoch != -1 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 2 {
@@ -170,14 +172,16 @@ impl Encodable for InitProducerIdResponse {
             total_size += types::Int64.compute_size(&self.ongoing_txn_producer_id)?;
         } else {
             if self.ongoing_txn_producer_id != -1 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 6 {
             total_size += types::Int16.compute_size(&self.ongoing_txn_producer_epoch)?;
         } else {
             if self.ongoing_txn_producer_epoch != -1 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 2 {

@@ -192,7 +192,8 @@ impl Encodable for JoinGroupResponse {
             types::Boolean.encode(buf, &self.skip_assignment)?;
         } else {
             if self.skip_assignment {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 6 {
@@ -243,7 +244,8 @@ impl Encodable for JoinGroupResponse {
             total_size += types::Boolean.compute_size(&self.skip_assignment)?;
         } else {
             if self.skip_assignment {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 6 {

@@ -169,7 +169,8 @@ impl Encodable for MetadataResponse {
             types::Int32.encode(buf, &self.cluster_authorized_operations)?;
         } else {
             if self.cluster_authorized_operations != -2147483648 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 13 {
@@ -220,7 +221,8 @@ impl Encodable for MetadataResponse {
             total_size += types::Int32.compute_size(&self.cluster_authorized_operations)?;
         } else {
             if self.cluster_authorized_operations != -2147483648 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 13 {
@@ -944,7 +946,8 @@ impl Encodable for MetadataResponseTopic {
             types::Int32.encode(buf, &self.topic_authorized_operations)?;
         } else {
             if self.topic_authorized_operations != -2147483648 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 9 {
@@ -985,7 +988,8 @@ impl Encodable for MetadataResponseTopic {
             total_size += types::Int32.compute_size(&self.topic_authorized_operations)?;
         } else {
             if self.topic_authorized_operations != -2147483648 {
-                bail!("A field is set that is not available on the selected protocol version");
+                // Oxbow patch: a response field this version cannot carry is dropped.
+                // (was: bail!("A field is set that is not available on the selected protocol version"))
             }
         }
         if version >= 9 {
