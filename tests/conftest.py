@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from oxbow_harness import OxbowServer, OxbowStartError
+from oxbow_harness import ANSI_RE, OxbowServer, OxbowStartError
 
 # Servers currently alive, for dumping their logs when a test fails.
 _LIVE: list[OxbowServer] = []
@@ -102,7 +102,7 @@ def pytest_runtest_makereport(item, call):
     if report.failed and _LIVE:
         sections = []
         for server in _LIVE:
-            stderr = server.stderr_text()
+            stderr = ANSI_RE.sub("", server.stderr_text())
             tail = "\n".join(stderr.splitlines()[-80:])
             sections.append(
                 f"== {server!r} (incarnation {server.incarnation}, running={server.running()})\n"

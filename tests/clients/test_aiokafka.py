@@ -9,31 +9,43 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from ck_helpers import Rec, assert_partition_exact, consume_partitions, create_topic
 
 
+async def step(what, aw, timeout=20):
+    """Await one client call with its own bound, so a hang names the call."""
+    try:
+        return await asyncio.wait_for(aw, timeout)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"aiokafka: {what} did not complete within {timeout}s") from None
+
+
 async def _produce_and_read(bootstrap, topic, recs):
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", compression_type="gzip",
                                 linger_ms=10, request_timeout_ms=20000)
-    await producer.start()
+    await step("producer.start()", producer.start())
     try:
         futs = [await producer.send(topic, key=r.key, value=r.value, headers=list(r.headers), partition=0)
                 for r in recs]
-        metas = await asyncio.gather(*futs)
+        metas = await step("produce (acks=all)", asyncio.gather(*futs))
     finally:
-        await producer.stop()
+        await step("producer.stop()", producer.stop())
 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="none", request_timeout_ms=20000, fetch_max_wait_ms=100)
-    await consumer.start()
+    await step("consumer.start()", consumer.start())
     try:
         tp = TopicPartition(topic, 0)
         consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
+        await step("seek_to_beginning (ListOffsets earliest)", consumer.seek_to_beginning(tp))
         got = []
-        while len(got) < len(recs):
-            batch = await consumer.getmany(tp, timeout_ms=500)
-            got.extend(batch.get(tp, []))
-        end = await consumer.end_offsets([tp])
+
+        async def read_all():
+            while len(got) < len(recs):
+                batch = await consumer.getmany(tp, timeout_ms=500)
+                got.extend(batch.get(tp, []))
+
+        await step(f"reading {len(recs)} records (got {len(got)})", read_all())
+        end = await step("end_offsets (ListOffsets latest)", consumer.end_offsets([tp]))
     finally:
-        await consumer.stop()
+        await step("consumer.stop()", consumer.stop())
     return metas, got, end[tp]
 
 

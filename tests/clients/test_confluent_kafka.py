@@ -210,13 +210,15 @@ def test_admin_describe_and_alter_configs(oxbow, topic_name):
     res = wait_futures(a.incremental_alter_configs([ConfigResource(
         ConfigResource.Type.TOPIC, topic, incremental_configs=[
             ConfigEntry("max.message.bytes", "30000", incremental_operation=AlterConfigOpType.SET),
-            ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.SET),
+            ConfigEntry("retention.bytes", "1048576", incremental_operation=AlterConfigOpType.SET),
         ])]))
     assert all(v is None for v in res.values()), res
     cfg = _describe(a, topic)
     assert (cfg["max.message.bytes"].value, src(cfg["max.message.bytes"])) == (
         "30000", ConfigSource.DYNAMIC_TOPIC_CONFIG)
-    assert cfg["cleanup.policy"].value == "compact"
+    assert (cfg["retention.bytes"].value, src(cfg["retention.bytes"])) == (
+        "1048576", ConfigSource.DYNAMIC_TOPIC_CONFIG)
+    assert (cfg["cleanup.policy"].value, src(cfg["cleanup.policy"])) == ("delete", ConfigSource.DEFAULT_CONFIG)
     assert cfg["retention.ms"].value == "7200000"
 
     res = wait_futures(a.incremental_alter_configs([ConfigResource(
@@ -385,7 +387,7 @@ def test_auto_create_disabled(oxbow_factory, topic_name):
         f"produce to a missing topic with auto-create off: {rep!r}")
     assert topic not in a.list_topics(timeout=10).topics
 
-    # Explicit creation still works.
+    # Explicit creation still works (a new producer: librdkafka caches "topic does not exist").
     create_topic(server.bootstrap, topic, 1)
-    [rep] = produce_all(p, topic, [Rec(b"k", b"v")])
+    [rep] = produce_all(producer(server.bootstrap), topic, [Rec(b"k", b"v")])
     assert rep[0] is None and rep[2] == 0, repr(rep)
