@@ -31,13 +31,14 @@ CONFIGURE_FLAGS=(--disable-ssl --disable-gssapi --disable-curl
 #   zlib1g-dev      - gzip codec (WITH_ZLIB)
 #   libzstd-dev     - zstd codec (WITH_ZSTD)
 #   python3         - used by librdkafka's Makefiles (lds-gen.py, get_version.py)
-APT_PACKAGES=(build-essential zlib1g-dev libzstd-dev)
+#   rapidjson-dev   - test 0110 (batch sizes from statistics JSON) is compiled only with it
+APT_PACKAGES=(build-essential zlib1g-dev libzstd-dev rapidjson-dev)
 
 JOBS="${JOBS:-2}"
 CACHE_ROOT="${OXBOW_CACHE:-$HOME/.cache/oxbow}/librdkafka"
 SRC_DIR="$CACHE_ROOT/librdkafka-$LIBRDKAFKA_VERSION"
 STAMP="$SRC_DIR/.oxbow-build-stamp"
-STAMP_CONTENT="rdkafka-sys=$RDKAFKA_SYS_VERSION configure=${CONFIGURE_FLAGS[*]}"
+STAMP_CONTENT="rdkafka-sys=$RDKAFKA_SYS_VERSION configure=${CONFIGURE_FLAGS[*]} apt=${APT_PACKAGES[*]}"
 RUNNER="$SRC_DIR/tests/test-runner"
 
 log() { echo "[build.sh] $*" >&2; }

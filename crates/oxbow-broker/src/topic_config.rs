@@ -11,6 +11,7 @@ pub enum ConfigType {
     String = 2,
     Int = 3,
     Long = 5,
+    Double = 6,
     List = 7,
 }
 
@@ -32,17 +33,52 @@ pub struct TopicConfigDef {
     pub doc: &'static str,
 }
 
+const NO_REPLICAS: &str = "accepted; no effect: there are no replicas (durability comes from the stores)";
+const NO_SEGMENTS: &str = "accepted; no effect: Oxbow stores objects, not segment files";
+const NO_COMPACTION: &str = "accepted; no effect until compaction exists";
+const ALWAYS_FLUSHED: &str = "accepted; no effect: every batch is durable before it is acknowledged";
+
+macro_rules! def {
+    ($name:expr, $syn:expr, $ty:ident, $honoured:expr, $doc:expr) => {
+        TopicConfigDef { name: $name, broker_synonym: $syn, config_type: ConfigType::$ty, honoured: $honoured, doc: $doc }
+    };
+}
+
+/// Apache Kafka's topic configs (3.9), sorted by name. Those Oxbow does not
+/// act on are accepted so that tools and scripts written for Kafka work, and
+/// are documented as having no effect.
 pub const DEFS: &[TopicConfigDef] = &[
-    TopicConfigDef { name: "cleanup.policy", broker_synonym: Some("log.cleanup.policy"), config_type: ConfigType::List, honoured: true, doc: "delete (compact is not supported yet)" },
-    TopicConfigDef { name: "compression.type", broker_synonym: Some("compression.type"), config_type: ConfigType::String, honoured: true, doc: "producer: batches are stored as the producer compressed them" },
-    TopicConfigDef { name: "max.message.bytes", broker_synonym: Some("message.max.bytes"), config_type: ConfigType::Int, honoured: true, doc: "largest record batch accepted, in bytes as sent" },
-    TopicConfigDef { name: "message.timestamp.type", broker_synonym: Some("log.message.timestamp.type"), config_type: ConfigType::String, honoured: true, doc: "CreateTime or LogAppendTime" },
-    TopicConfigDef { name: "min.insync.replicas", broker_synonym: Some("min.insync.replicas"), config_type: ConfigType::Int, honoured: false, doc: "accepted; durability comes from the object and metadata stores" },
-    TopicConfigDef { name: "retention.bytes", broker_synonym: Some("log.retention.bytes"), config_type: ConfigType::Long, honoured: true, doc: "bytes kept per partition, -1 for no limit" },
-    TopicConfigDef { name: "retention.ms", broker_synonym: Some("log.retention.ms"), config_type: ConfigType::Long, honoured: true, doc: "how long batches are kept, -1 for ever" },
-    TopicConfigDef { name: "segment.bytes", broker_synonym: Some("log.segment.bytes"), config_type: ConfigType::Int, honoured: false, doc: "accepted; Oxbow stores objects, not segments" },
-    TopicConfigDef { name: "segment.ms", broker_synonym: Some("log.roll.ms"), config_type: ConfigType::Long, honoured: false, doc: "accepted; Oxbow stores objects, not segments" },
-    TopicConfigDef { name: "unclean.leader.election.enable", broker_synonym: Some("unclean.leader.election.enable"), config_type: ConfigType::Boolean, honoured: false, doc: "accepted; there are no replicas to elect from" },
+    def!("cleanup.policy", Some("log.cleanup.policy"), List, true, "delete (compact is not supported yet)"),
+    def!("compression.gzip.level", Some("compression.gzip.level"), Int, false, "accepted; no effect: batches are stored as the producer compressed them"),
+    def!("compression.lz4.level", Some("compression.lz4.level"), Int, false, "accepted; no effect: batches are stored as the producer compressed them"),
+    def!("compression.type", Some("compression.type"), String, true, "producer: batches are stored as the producer compressed them"),
+    def!("compression.zstd.level", Some("compression.zstd.level"), Int, false, "accepted; no effect: batches are stored as the producer compressed them"),
+    def!("delete.retention.ms", Some("log.cleaner.delete.retention.ms"), Long, false, NO_COMPACTION),
+    def!("file.delete.delay.ms", Some("log.segment.delete.delay.ms"), Long, false, NO_SEGMENTS),
+    def!("flush.messages", Some("log.flush.interval.messages"), Long, false, ALWAYS_FLUSHED),
+    def!("flush.ms", Some("log.flush.interval.ms"), Long, false, ALWAYS_FLUSHED),
+    def!("follower.replication.throttled.replicas", Some("follower.replication.throttled.replicas"), List, false, NO_REPLICAS),
+    def!("index.interval.bytes", Some("log.index.interval.bytes"), Int, false, NO_SEGMENTS),
+    def!("leader.replication.throttled.replicas", Some("leader.replication.throttled.replicas"), List, false, NO_REPLICAS),
+    def!("local.retention.bytes", Some("log.local.retention.bytes"), Long, false, "accepted; no effect: there is no tiered storage"),
+    def!("local.retention.ms", Some("log.local.retention.ms"), Long, false, "accepted; no effect: there is no tiered storage"),
+    def!("max.compaction.lag.ms", Some("log.cleaner.max.compaction.lag.ms"), Long, false, NO_COMPACTION),
+    def!("max.message.bytes", Some("message.max.bytes"), Int, true, "largest record batch accepted, in bytes as sent"),
+    def!("message.timestamp.after.max.ms", Some("log.message.timestamp.after.max.ms"), Long, false, "accepted; not enforced yet"),
+    def!("message.timestamp.before.max.ms", Some("log.message.timestamp.before.max.ms"), Long, false, "accepted; not enforced yet"),
+    def!("message.timestamp.type", Some("log.message.timestamp.type"), String, true, "CreateTime or LogAppendTime"),
+    def!("min.cleanable.dirty.ratio", Some("log.cleaner.min.cleanable.ratio"), Double, false, NO_COMPACTION),
+    def!("min.compaction.lag.ms", Some("log.cleaner.min.compaction.lag.ms"), Long, false, NO_COMPACTION),
+    def!("min.insync.replicas", Some("min.insync.replicas"), Int, false, NO_REPLICAS),
+    def!("preallocate", Some("log.preallocate"), Boolean, false, NO_SEGMENTS),
+    def!("remote.storage.enable", Some("remote.log.storage.system.enable"), Boolean, false, "accepted; no effect: there is no tiered storage"),
+    def!("retention.bytes", Some("log.retention.bytes"), Long, true, "bytes kept per partition, -1 for no limit"),
+    def!("retention.ms", Some("log.retention.ms"), Long, true, "how long batches are kept, -1 for ever"),
+    def!("segment.bytes", Some("log.segment.bytes"), Int, false, NO_SEGMENTS),
+    def!("segment.index.bytes", Some("log.index.size.max.bytes"), Int, false, NO_SEGMENTS),
+    def!("segment.jitter.ms", Some("log.roll.jitter.ms"), Long, false, NO_SEGMENTS),
+    def!("segment.ms", Some("log.roll.ms"), Long, false, NO_SEGMENTS),
+    def!("unclean.leader.election.enable", Some("unclean.leader.election.enable"), Boolean, false, NO_REPLICAS),
 ];
 
 pub fn def(name: &str) -> Option<&'static TopicConfigDef> {
@@ -81,6 +117,7 @@ pub fn validate(name: &str, value: &str) -> Result<(), String> {
             ConfigType::Int => value.parse::<i32>().ok().filter(|v| *v >= min_of(name)).map(|_| ()).ok_or_else(bad),
             ConfigType::Long => value.parse::<i64>().ok().filter(|v| *v >= min_of(name) as i64).map(|_| ()).ok_or_else(bad),
             ConfigType::Boolean => matches!(value, "true" | "false").then_some(()).ok_or_else(bad),
+            ConfigType::Double => value.parse::<f64>().ok().filter(|v| (0.0..=1.0).contains(v)).map(|_| ()).ok_or_else(bad),
             ConfigType::String | ConfigType::List => Ok(()),
         },
     }
@@ -88,7 +125,9 @@ pub fn validate(name: &str, value: &str) -> Result<(), String> {
 
 fn min_of(name: &str) -> i32 {
     match name {
-        "retention.ms" | "retention.bytes" => -1,
+        "retention.ms" | "retention.bytes" | "compression.gzip.level" => -1,
+        "local.retention.ms" | "local.retention.bytes" => -2,
+        "compression.zstd.level" => -131072,
         "min.insync.replicas" | "segment.ms" => 1,
         "segment.bytes" => 14,
         _ => 0,
@@ -109,6 +148,21 @@ pub fn broker_default(name: &str, broker: &BrokerConfig) -> (String, bool) {
         "segment.bytes" => ("1073741824".into(), false),
         "segment.ms" => ("604800000".into(), false),
         "unclean.leader.election.enable" => ("false".into(), false),
+        "compression.gzip.level" => ("-1".into(), false),
+        "compression.lz4.level" => ("9".into(), false),
+        "compression.zstd.level" => ("3".into(), false),
+        "delete.retention.ms" => ("86400000".into(), false),
+        "file.delete.delay.ms" => ("60000".into(), false),
+        "flush.messages" | "flush.ms" | "max.compaction.lag.ms" => (i64::MAX.to_string(), false),
+        "message.timestamp.after.max.ms" | "message.timestamp.before.max.ms" => (i64::MAX.to_string(), false),
+        "follower.replication.throttled.replicas" | "leader.replication.throttled.replicas" => (String::new(), false),
+        "index.interval.bytes" => ("4096".into(), false),
+        "local.retention.bytes" | "local.retention.ms" => ("-2".into(), false),
+        "min.cleanable.dirty.ratio" => ("0.5".into(), false),
+        "min.compaction.lag.ms" => ("0".into(), false),
+        "preallocate" | "remote.storage.enable" => ("false".into(), false),
+        "segment.index.bytes" => ("10485760".into(), false),
+        "segment.jitter.ms" => ("0".into(), false),
         _ => (String::new(), false),
     }
 }
