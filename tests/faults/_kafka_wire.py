@@ -217,38 +217,84 @@ def build_batch(records_blob: bytes, record_count: int, *, compression: int = 0,
     return i64(0) + i32(batch_length) + i32(-1) + i8(2) + u32(crc) + after_crc
 
 
-def simple_batch(values: list[bytes], compression: int = 0) -> bytes:
-    blob = b"".join(encode_record(i, None, v) for i, v in enumerate(values))
-    if compression == 1:
-        blob = gzip_bytes(blob)
-    elif compression != 0:
-        raise ValueError("only none and gzip are implemented here")
-    return build_batch(blob, len(values), compression=compression)
+COMPRESSION_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
 
-def gzip_bytes(data: bytes) -> bytes:
-    c = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31 = gzip container
+class _Compressor:
+    """Streaming compressor for a Kafka codec. gzip uses the standard library;
+    zstd and lz4 use the `zstandard` / `lz4` packages (tests/requirements.txt)."""
+
+    def __init__(self, codec: str):
+        self.codec = codec
+        if codec == "gzip":
+            self._c = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31 = gzip container
+            self._head = b""
+        elif codec == "zstd":
+            import zstandard
+            self._c = zstandard.ZstdCompressor(level=3).compressobj()
+            self._head = b""
+        elif codec == "lz4":
+            import lz4.frame
+            # Kafka (magic v2) uses the standard LZ4 frame format, independent blocks.
+            self._c = lz4.frame.LZ4FrameCompressor(block_size=lz4.frame.BLOCKSIZE_MAX64KB,
+                                                   block_linked=False, content_checksum=False)
+            self._head = self._c.begin()
+        else:
+            raise ValueError(f"no streaming compressor for {codec}")
+
+    def compress(self, data: bytes) -> bytes:
+        head, self._head = self._head, b""
+        return head + self._c.compress(data)
+
+    def flush(self) -> bytes:
+        head, self._head = self._head, b""
+        return head + self._c.flush()
+
+
+def compress(codec: str, data: bytes) -> bytes:
+    if codec == "none":
+        return data
+    c = _Compressor(codec)
     return c.compress(data) + c.flush()
 
 
-def gzip_bomb_batch(inflated_value_bytes: int = 200 * 1024 * 1024, chunk: int = 1 << 20) -> tuple[bytes, int]:
-    """One record whose value is `inflated_value_bytes` zero bytes, gzip
-    compressed in a streaming way (never materialised). Returns the batch and
-    the size of the compressed records blob."""
-    c = zlib.compressobj(9, zlib.DEFLATED, 31)
-    body_prefix = record_body_prefix(0, None, inflated_value_bytes)
-    body_len = len(body_prefix) + inflated_value_bytes + 1  # + headers count varint(0)
-    parts = [c.compress(varint(body_len) + body_prefix)]
+def simple_batch(values: list[bytes], codec: str = "none") -> bytes:
+    blob = b"".join(encode_record(i, None, v) for i, v in enumerate(values))
+    return build_batch(compress(codec, blob), len(values), compression=COMPRESSION_IDS[codec])
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    return compress("gzip", data)
+
+
+def bomb_batch(codec: str, inflated_bytes: int = 200 * 1024 * 1024, records: int = 1,
+               chunk: int = 1 << 20) -> tuple[bytes, int]:
+    """A compressed batch whose records inflate to about `inflated_bytes` of
+    zero-valued payload, split over `records` records (record_count is set
+    truthfully). Compressed in a streaming way, never materialised. Returns the
+    batch and the compressed blob's size."""
+    c = _Compressor(codec)
+    per_record = inflated_bytes // records
     zeros = bytes(chunk)
-    left = inflated_value_bytes
-    while left > 0:
-        n = min(chunk, left)
-        parts.append(c.compress(zeros if n == chunk else bytes(n)))
-        left -= n
-    parts.append(c.compress(varint(0)))
+    parts = []
+    for i in range(records):
+        body_prefix = record_body_prefix(i, None, per_record)
+        body_len = len(body_prefix) + per_record + 1  # + headers count varint(0)
+        parts.append(c.compress(varint(body_len) + body_prefix))
+        left = per_record
+        while left > 0:
+            n = min(chunk, left)
+            parts.append(c.compress(zeros if n == chunk else bytes(n)))
+            left -= n
+        parts.append(c.compress(varint(0)))
     parts.append(c.flush())
     blob = b"".join(parts)
-    return build_batch(blob, 1, compression=1), len(blob)
+    return build_batch(blob, records, compression=COMPRESSION_IDS[codec]), len(blob)
+
+
+def gzip_bomb_batch(inflated_value_bytes: int = 200 * 1024 * 1024) -> tuple[bytes, int]:
+    """One record whose value is `inflated_value_bytes` zeros, gzip compressed."""
+    return bomb_batch("gzip", inflated_value_bytes, records=1)
 
 
 # ---------------------------------------------------------------------------

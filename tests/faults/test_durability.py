@@ -65,6 +65,7 @@ class ProducerThread(threading.Thread):
         self.exception: BaseException | None = None
         self._stop_producing = threading.Event()
         self._lock = threading.Lock()
+        self._closing = False
         self.producer = Producer({
             "bootstrap.servers": bootstrap,
             "client.id": "oxbow-durability",
@@ -81,6 +82,9 @@ class ProducerThread(threading.Thread):
             "retry.backoff.max.ms": 250,
             "socket.connection.setup.timeout.ms": 5000,
             "error_cb": self._on_error,
+            # Connection-refused noise while the broker is down goes to error_cb
+            # (and the report), not to stderr.
+            "log_level": 2,
         })
 
     def _on_error(self, err: KafkaError) -> None:
@@ -91,6 +95,8 @@ class ProducerThread(threading.Thread):
                 self.fatal = f"{err.name()}: {err.str()}"
 
     def _on_delivery(self, err, msg) -> None:
+        if self._closing:
+            return
         value = msg.value().decode()
         with self._lock:
             if err is None:
@@ -125,6 +131,16 @@ class ProducerThread(threading.Thread):
             self.unresolved = self.producer.flush(FLUSH_TIMEOUT_S)
         except BaseException as e:  # surfaced by the test
             self.exception = e
+        finally:
+            try:
+                # Unresolved records stay unresolved in the report: ignore the
+                # purge's delivery reports, and do not let close() wait on them.
+                self._closing = True
+                self.producer.purge()
+                self.producer.poll(0.5)
+                self.producer.close()
+            except Exception:
+                pass
 
 
 def create_topic(bootstrap: str) -> None:
@@ -158,7 +174,7 @@ def read_all(bootstrap: str) -> tuple[dict[int, list[tuple[int, str]]], dict[int
         pending = {p for p in range(PARTITIONS) if watermarks[p][1] > 0}
         consumer.assign([TopicPartition(TOPIC, p, 0) for p in range(PARTITIONS)])
         deadline = time.monotonic() + READ_TIMEOUT_S
-        while pending and time.monotonic() < deadline:
+        while pending and time.monotonic() < deadline and len(errors) <= 50:
             for msg in consumer.consume(num_messages=1000, timeout=0.5):
                 p = msg.partition()
                 if msg.error():
@@ -167,14 +183,12 @@ def read_all(bootstrap: str) -> tuple[dict[int, list[tuple[int, str]]], dict[int
                             pending.discard(p)
                         continue
                     errors.append(f"p{p}: {msg.error().name()}: {msg.error().str()}")
-                    if len(errors) > 50:
-                        raise AssertionError("consumer errors while reading back:\n" + "\n".join(errors))
                     continue
                 log[p].append((msg.offset(), msg.value().decode(errors="replace") if msg.value() else ""))
                 if msg.offset() >= watermarks[p][1] - 1:
                     pending.discard(p)
         if pending:
-            errors.append(f"read-back timed out with partitions {sorted(pending)} incomplete: "
+            errors.append(f"read-back stopped ({'too many errors' if len(errors) > 50 else 'timed out'}) with partitions {sorted(pending)} incomplete: "
                           + ", ".join(f"p{p} at {log[p][-1][0] if log[p] else None} of hw {watermarks[p][1]}"
                                       for p in sorted(pending)))
     finally:
@@ -342,3 +356,26 @@ def test_acked_records_survive_repeated_sigkill(tmp_path):
             producer.stop_producing()
             producer.join(5)
         broker.stop()
+
+
+def test_analyse_detects_each_anomaly_kind():
+    """The checker itself, on a hand-made log, so a clean run above means something."""
+    # produced seq-0..seq-11; partition = seq % 4
+    acked = {f"seq-{n}": (n % 4, n // 4) for n in range(12)}
+    log = {p: [(n // 4, f"seq-{n}") for n in range(12) if n % 4 == p] for p in range(4)}
+    wm = {p: (0, 3) for p in range(4)}
+    clean = analyse(acked, {}, 12, log, wm)
+    assert not any(clean["counts"].values()), clean
+
+    bad_log = {p: list(recs) for p, recs in log.items()}
+    bad_log[0] = [(0, "seq-0"), (2, "seq-8")]  # offset 1 missing: seq-4 lost + gap
+    bad_log[1] = [(0, "seq-1"), (1, "seq-9"), (2, "seq-5")]  # reordered; 5 and 9 at other offsets
+    bad_log[2] = [(0, "seq-2"), (1, "seq-6"), (2, "seq-10"), (3, "seq-6")]  # duplicate, beyond hw
+    bad_log[3] = [(0, "seq-3"), (1, "seq-7"), (2, "garbage")]  # seq-11 lost, foreign record
+    counts = analyse(acked, {}, 12, bad_log, wm)["counts"]
+    assert counts["lost_absent"] == 2, counts  # seq-4, seq-11
+    assert counts["lost_at_other_offset"] == 2, counts  # seq-5, seq-9
+    assert counts["duplicated"] == 1, counts
+    assert counts["offset_gaps"] == 2, counts  # p0 offset 1 missing, p2 offset 3 beyond hw
+    assert counts["reordered"] == 2, counts  # seq-5 after seq-9; seq-6 (dup) after seq-10
+    assert counts["foreign"] == 1, counts
