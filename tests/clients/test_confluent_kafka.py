@@ -391,3 +391,33 @@ def test_auto_create_disabled(oxbow_factory, topic_name):
     create_topic(server.bootstrap, topic, 1)
     [rep] = produce_all(producer(server.bootstrap), topic, [Rec(b"k", b"v")])
     assert rep[0] is None and rep[2] == 0, repr(rep)
+
+
+# ------------------------------------------------------------ restarts
+
+
+@pytest.mark.parametrize("how", ["sigterm", "sigkill"])
+def test_records_survive_restart(oxbow_factory, topic_name, how):
+    server = oxbow_factory()
+    topic = topic_name()
+    create_topic(server.bootstrap, topic, 2, config={"retention.ms": "3600000"})
+    first = [Rec(f"a{i}".encode(), f"before-{i}".encode(), (("n", str(i).encode()),), partition=i % 2)
+             for i in range(40)]
+    assert_delivered(produce_all(producer(server.bootstrap, **{"enable.idempotence": True}), topic, first))
+
+    server.restart(kill=(how == "sigkill"))
+
+    # Acknowledged records, topic and its config are all still there.
+    got = consume_partitions(server.bootstrap, topic, [0, 1])
+    for p in (0, 1):
+        assert_partition_exact(got[p], [r for r in first if r.partition == p])
+    assert _describe(admin(server.bootstrap), topic)["retention.ms"].value == "3600000"
+
+    # New records continue the offsets.
+    second = [Rec(f"b{i}".encode(), f"after-{i}".encode(), partition=i % 2) for i in range(10)]
+    reports = produce_all(producer(server.bootstrap, **{"enable.idempotence": True}), topic, second)
+    assert_delivered(reports)
+    assert [r[2] for r in reports] == [20 + i // 2 for i in range(10)]
+    got = consume_partitions(server.bootstrap, topic, [0, 1])
+    for p in (0, 1):
+        assert_partition_exact(got[p], [r for r in first + second if r.partition == p])
