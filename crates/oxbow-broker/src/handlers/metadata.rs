@@ -129,7 +129,7 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
         .with_cluster_id(Some(s(&broker.cluster_id)))
         .with_controller_id(BrokerId(broker.config.node_id))
         .with_topics(topics)
-        .with_cluster_authorized_operations(if version >= 8 && version <= 10 && req.include_cluster_authorized_operations {
+        .with_cluster_authorized_operations(if (8..=10).contains(&version) && req.include_cluster_authorized_operations {
             CLUSTER_OPERATIONS_ALL
         } else {
             AUTHORIZED_OPERATIONS_OMITTED
