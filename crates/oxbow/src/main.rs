@@ -113,6 +113,15 @@ fn up(args: UpArgs) -> ExitCode {
 async fn run(args: UpArgs) -> anyhow::Result<()> {
     let UpArgs { mut config, advertised_host, data_dir, .. } = args;
     let started = std::time::Instant::now();
+    // Bind first: a busy port is the commonest start-up failure and must be
+    // reported before anything is written to the data directory.
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!("{} is already in use", config.listen)
+        } else {
+            anyhow::anyhow!("cannot listen on {}: {e}", config.listen)
+        }
+    })?;
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| anyhow::anyhow!("data directory {} is not usable: {e}", data_dir.display()))?;
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
@@ -123,13 +132,6 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     let meta = SqliteMetaStore::open(&metadata_path)
         .map_err(|e| anyhow::anyhow!("metadata store {} cannot be opened: {e}", metadata_path.display()))?;
 
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow::anyhow!("{} is already in use", config.listen)
-        } else {
-            anyhow::anyhow!("cannot listen on {}: {e}", config.listen)
-        }
-    })?;
     let bound: SocketAddr = listener.local_addr()?;
     config.listen = bound;
     config.advertised_host = advertised_host.unwrap_or_else(|| bound.ip().to_string());
