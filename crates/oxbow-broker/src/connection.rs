@@ -17,10 +17,7 @@ use tokio::task::JoinHandle;
 use crate::dispatch::{self, Reply};
 use crate::Broker;
 
-pub async fn run(socket: TcpStream, peer: SocketAddr, id: u64, broker: Arc<Broker>) {
-    let span = tracing::debug_span!("conn", id, %peer);
-    let _enter = span.enter();
-    drop(_enter);
+pub async fn run(socket: TcpStream, peer: SocketAddr, broker: Arc<Broker>) {
     let (mut rd, wr) = socket.into_split();
     let (tx, mut rx) = mpsc::channel::<JoinHandle<Reply>>(broker.config.connection_in_flight_requests_max);
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::connection;
 use crate::Broker;
@@ -35,9 +36,13 @@ pub async fn serve(listener: TcpListener, broker: Arc<Broker>, mut shutdown: tok
         let id = next_connection_id;
         let _ = socket.set_nodelay(true);
         let broker = broker.clone();
-        tokio::spawn(async move {
-            connection::run(socket, peer, id, broker).await;
-            drop(permit);
-        });
+        let span = tracing::debug_span!("conn", id, %peer);
+        tokio::spawn(
+            async move {
+                connection::run(socket, peer, broker).await;
+                drop(permit);
+            }
+            .instrument(span),
+        );
     }
 }
