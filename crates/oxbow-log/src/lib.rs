@@ -42,8 +42,8 @@ pub struct LogConfig {
     pub read_cache_bytes: usize,
     /// Index rows looked up per partition per read.
     pub read_index_entries_max: usize,
-    /// How long a dead or orphaned object is kept before deletion, so that
-    /// reads in flight and commits in flight never lose their bytes.
+    /// How long a dead object (no index row references it) is kept before
+    /// deletion, so that reads in flight never lose their bytes.
     pub object_gc_grace_ms: i64,
     /// Largest size a compressed batch may inflate to when the engine scans
     /// its records (timestamp lookups).
@@ -90,6 +90,16 @@ impl LogError {
         }
     }
 }
+
+/// An object the metadata store has never heard of is deleted only once it
+/// is older than this, whatever `object_gc_grace_ms` says: it may belong to a
+/// flush whose commit is still running (on this broker or another one).
+pub const ORPHAN_GRACE_MS: i64 = 60_000;
+
+/// A flush whose commit would start later than this after its object was
+/// written is abandoned (producers get a retriable error), so that an orphan
+/// sweep can never delete an object that is about to be committed.
+pub const COMMIT_START_DEADLINE_MS: i64 = ORPHAN_GRACE_MS / 2;
 
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -196,16 +206,17 @@ impl LogEngine {
     /// between put and commit). Returns how many objects were deleted.
     pub async fn collect_garbage(&self) -> Result<usize, LogError> {
         let now = now_ms();
-        let cutoff = now - self.config.object_gc_grace_ms;
+        let dead_cutoff = now - self.config.object_gc_grace_ms;
+        let orphan_cutoff = now - self.config.object_gc_grace_ms.max(ORPHAN_GRACE_MS);
         let mut deleted = 0;
-        for dead in self.meta.dead_objects(cutoff, 1000).await? {
+        for dead in self.meta.dead_objects(dead_cutoff, 1000).await? {
             self.cache.remove(&dead.key);
             self.objects.delete(&dead.key).await?;
             self.meta.forget_object(&dead.key).await?;
             deleted += 1;
         }
         let old: Vec<String> =
-            self.objects.list().await?.into_iter().filter(|o| o.modified_ms < cutoff).map(|o| o.key).collect();
+            self.objects.list().await?.into_iter().filter(|o| o.modified_ms < orphan_cutoff).map(|o| o.key).collect();
         for chunk in old.chunks(500) {
             let known = self.meta.known_objects(chunk).await?;
             for key in chunk.iter().filter(|k| !known.contains(k)) {

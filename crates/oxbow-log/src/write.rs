@@ -118,8 +118,16 @@ impl Flusher {
     ) -> Result<Vec<oxbow_meta_store::BatchOutcome>, LogError> {
         let size_bytes = object.len() as u64;
         self.objects.put(key, object.clone()).await?;
+        // Invariant: an object is committed only while the orphan sweep is
+        // certain to leave it alone (see COMMIT_START_DEADLINE_MS).
+        let written_ms = now_ms();
         // Readers of the batches about to be committed find them in memory.
         self.cache.insert(key.to_string(), object);
+        if now_ms() - written_ms > crate::COMMIT_START_DEADLINE_MS {
+            return Err(LogError::Meta(oxbow_meta_store::MetaError::Unavailable(
+                "commit could not start in time after the object was written".into(),
+            )));
+        }
         let outcomes = self
             .meta
             .commit_object(NewObject { key: key.to_string(), size_bytes, created_ms: now_ms() }, batches)
