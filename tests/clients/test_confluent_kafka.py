@@ -182,6 +182,7 @@ def _describe(a, topic):
     return fut.result(timeout=20)
 
 
+@pytest.mark.filterwarnings("ignore:alter_configs has been deprecated:DeprecationWarning")
 def test_admin_describe_and_alter_configs(oxbow, topic_name):
     a = admin(oxbow.bootstrap)
     topic = topic_name()
