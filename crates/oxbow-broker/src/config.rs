@@ -90,9 +90,7 @@ impl BrokerConfig {
             "default.replication.factor" => self.default_replication_factor = at_least(name, parse(name, value)?, 1)?,
             "message.max.bytes" => self.message_max_bytes = at_least(name, parse(name, value)?, 0)?,
             "log.retention.ms" => self.log_retention_ms = at_least(name, parse(name, value)?, -1)?,
-            "log.retention.hours" => {
-                self.log_retention_ms = at_least(name, parse::<i64>(name, value)?, 0)? * 3_600_000
-            }
+            "log.retention.hours" => self.log_retention_ms = at_least(name, parse::<i64>(name, value)?, 0)? * 3_600_000,
             "log.retention.bytes" => self.log_retention_bytes = at_least(name, parse(name, value)?, -1)?,
             "log.message.timestamp.type" => match value {
                 "CreateTime" | "LogAppendTime" => self.log_message_timestamp_type = value.to_string(),
@@ -131,12 +129,24 @@ impl BrokerConfig {
             ("broker.rack", self.rack.clone().unwrap_or_default(), set("broker.rack")),
             ("auto.create.topics.enable", self.auto_create_topics_enable.to_string(), set("auto.create.topics.enable")),
             ("num.partitions", self.num_partitions.to_string(), set("num.partitions")),
-            ("default.replication.factor", self.default_replication_factor.to_string(), set("default.replication.factor")),
+            (
+                "default.replication.factor",
+                self.default_replication_factor.to_string(),
+                set("default.replication.factor"),
+            ),
             ("message.max.bytes", self.message_max_bytes.to_string(), set("message.max.bytes")),
-            ("log.retention.ms", self.log_retention_ms.to_string(), set("log.retention.ms") || set("log.retention.hours")),
+            (
+                "log.retention.ms",
+                self.log_retention_ms.to_string(),
+                set("log.retention.ms") || set("log.retention.hours"),
+            ),
             ("log.retention.bytes", self.log_retention_bytes.to_string(), set("log.retention.bytes")),
             ("log.message.timestamp.type", self.log_message_timestamp_type.clone(), set("log.message.timestamp.type")),
-            ("log.retention.check.interval.ms", self.log_retention_check_interval_ms.to_string(), set("log.retention.check.interval.ms")),
+            (
+                "log.retention.check.interval.ms",
+                self.log_retention_check_interval_ms.to_string(),
+                set("log.retention.check.interval.ms"),
+            ),
             ("log.cleanup.policy", "delete".into(), false),
             ("compression.type", "producer".into(), false),
             ("min.insync.replicas", "1".into(), false),
@@ -147,7 +157,11 @@ impl BrokerConfig {
             ("oxbow.flush.bytes", self.log.flush_bytes.to_string(), set("oxbow.flush.bytes")),
             ("oxbow.read.cache.bytes", self.log.read_cache_bytes.to_string(), set("oxbow.read.cache.bytes")),
             ("oxbow.object.gc.grace.ms", self.log.object_gc_grace_ms.to_string(), set("oxbow.object.gc.grace.ms")),
-            ("oxbow.batch.decompressed.bytes.max", self.log.decompressed_bytes_max.to_string(), set("oxbow.batch.decompressed.bytes.max")),
+            (
+                "oxbow.batch.decompressed.bytes.max",
+                self.log.decompressed_bytes_max.to_string(),
+                set("oxbow.batch.decompressed.bytes.max"),
+            ),
         ]
     }
 }

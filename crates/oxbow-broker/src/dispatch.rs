@@ -75,7 +75,8 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) 
         Ok(p) => p,
         Err(_) => return Started::Close,
     };
-    if prefix.api_key == ApiKey::ApiVersions as i16 && !versions::is_supported(ApiKey::ApiVersions, prefix.api_version) {
+    if prefix.api_key == ApiKey::ApiVersions as i16 && !versions::is_supported(ApiKey::ApiVersions, prefix.api_version)
+    {
         return Started::ready(handlers::api_versions::unsupported_version(prefix.correlation_id));
     }
     let (api_key, header) = match oxbow_codec::frame::decode_request_header(&mut frame) {

@@ -40,7 +40,13 @@ const ALWAYS_FLUSHED: &str = "accepted; no effect: every batch is durable before
 
 macro_rules! def {
     ($name:expr, $syn:expr, $ty:ident, $honoured:expr, $doc:expr) => {
-        TopicConfigDef { name: $name, broker_synonym: $syn, config_type: ConfigType::$ty, honoured: $honoured, doc: $doc }
+        TopicConfigDef {
+            name: $name,
+            broker_synonym: $syn,
+            config_type: ConfigType::$ty,
+            honoured: $honoured,
+            doc: $doc,
+        }
     };
 }
 
@@ -49,29 +55,95 @@ macro_rules! def {
 /// are documented as having no effect.
 pub const DEFS: &[TopicConfigDef] = &[
     def!("cleanup.policy", Some("log.cleanup.policy"), List, true, "delete (compact is not supported yet)"),
-    def!("compression.gzip.level", Some("compression.gzip.level"), Int, false, "accepted; no effect: batches are stored as the producer compressed them"),
-    def!("compression.lz4.level", Some("compression.lz4.level"), Int, false, "accepted; no effect: batches are stored as the producer compressed them"),
-    def!("compression.type", Some("compression.type"), String, true, "producer: batches are stored as the producer compressed them"),
-    def!("compression.zstd.level", Some("compression.zstd.level"), Int, false, "accepted; no effect: batches are stored as the producer compressed them"),
+    def!(
+        "compression.gzip.level",
+        Some("compression.gzip.level"),
+        Int,
+        false,
+        "accepted; no effect: batches are stored as the producer compressed them"
+    ),
+    def!(
+        "compression.lz4.level",
+        Some("compression.lz4.level"),
+        Int,
+        false,
+        "accepted; no effect: batches are stored as the producer compressed them"
+    ),
+    def!(
+        "compression.type",
+        Some("compression.type"),
+        String,
+        true,
+        "producer: batches are stored as the producer compressed them"
+    ),
+    def!(
+        "compression.zstd.level",
+        Some("compression.zstd.level"),
+        Int,
+        false,
+        "accepted; no effect: batches are stored as the producer compressed them"
+    ),
     def!("delete.retention.ms", Some("log.cleaner.delete.retention.ms"), Long, false, NO_COMPACTION),
     def!("file.delete.delay.ms", Some("log.segment.delete.delay.ms"), Long, false, NO_SEGMENTS),
     def!("flush.messages", Some("log.flush.interval.messages"), Long, false, ALWAYS_FLUSHED),
     def!("flush.ms", Some("log.flush.interval.ms"), Long, false, ALWAYS_FLUSHED),
-    def!("follower.replication.throttled.replicas", Some("follower.replication.throttled.replicas"), List, false, NO_REPLICAS),
+    def!(
+        "follower.replication.throttled.replicas",
+        Some("follower.replication.throttled.replicas"),
+        List,
+        false,
+        NO_REPLICAS
+    ),
     def!("index.interval.bytes", Some("log.index.interval.bytes"), Int, false, NO_SEGMENTS),
-    def!("leader.replication.throttled.replicas", Some("leader.replication.throttled.replicas"), List, false, NO_REPLICAS),
-    def!("local.retention.bytes", Some("log.local.retention.bytes"), Long, false, "accepted; no effect: there is no tiered storage"),
-    def!("local.retention.ms", Some("log.local.retention.ms"), Long, false, "accepted; no effect: there is no tiered storage"),
+    def!(
+        "leader.replication.throttled.replicas",
+        Some("leader.replication.throttled.replicas"),
+        List,
+        false,
+        NO_REPLICAS
+    ),
+    def!(
+        "local.retention.bytes",
+        Some("log.local.retention.bytes"),
+        Long,
+        false,
+        "accepted; no effect: there is no tiered storage"
+    ),
+    def!(
+        "local.retention.ms",
+        Some("log.local.retention.ms"),
+        Long,
+        false,
+        "accepted; no effect: there is no tiered storage"
+    ),
     def!("max.compaction.lag.ms", Some("log.cleaner.max.compaction.lag.ms"), Long, false, NO_COMPACTION),
     def!("max.message.bytes", Some("message.max.bytes"), Int, true, "largest record batch accepted, in bytes as sent"),
-    def!("message.timestamp.after.max.ms", Some("log.message.timestamp.after.max.ms"), Long, false, "accepted; not enforced yet"),
-    def!("message.timestamp.before.max.ms", Some("log.message.timestamp.before.max.ms"), Long, false, "accepted; not enforced yet"),
+    def!(
+        "message.timestamp.after.max.ms",
+        Some("log.message.timestamp.after.max.ms"),
+        Long,
+        false,
+        "accepted; not enforced yet"
+    ),
+    def!(
+        "message.timestamp.before.max.ms",
+        Some("log.message.timestamp.before.max.ms"),
+        Long,
+        false,
+        "accepted; not enforced yet"
+    ),
     def!("message.timestamp.type", Some("log.message.timestamp.type"), String, true, "CreateTime or LogAppendTime"),
     def!("min.cleanable.dirty.ratio", Some("log.cleaner.min.cleanable.ratio"), Double, false, NO_COMPACTION),
     def!("min.compaction.lag.ms", Some("log.cleaner.min.compaction.lag.ms"), Long, false, NO_COMPACTION),
     def!("min.insync.replicas", Some("min.insync.replicas"), Int, false, NO_REPLICAS),
     def!("preallocate", Some("log.preallocate"), Boolean, false, NO_SEGMENTS),
-    def!("remote.storage.enable", Some("remote.log.storage.system.enable"), Boolean, false, "accepted; no effect: there is no tiered storage"),
+    def!(
+        "remote.storage.enable",
+        Some("remote.log.storage.system.enable"),
+        Boolean,
+        false,
+        "accepted; no effect: there is no tiered storage"
+    ),
     def!("retention.bytes", Some("log.retention.bytes"), Long, true, "bytes kept per partition, -1 for no limit"),
     def!("retention.ms", Some("log.retention.ms"), Long, true, "how long batches are kept, -1 for ever"),
     def!("segment.bytes", Some("log.segment.bytes"), Int, false, NO_SEGMENTS),

@@ -89,7 +89,12 @@ impl ReadCache {
 
     pub fn stats(&self) -> CacheStats {
         let inner = self.lock();
-        CacheStats { size_bytes: inner.size_bytes, entries: inner.entries.len(), hits: inner.hits, misses: inner.misses }
+        CacheStats {
+            size_bytes: inner.size_bytes,
+            entries: inner.entries.len(),
+            hits: inner.hits,
+            misses: inner.misses,
+        }
     }
 }
 

@@ -140,7 +140,8 @@ async fn a_new_engine_on_the_same_stores_reads_everything_back() {
         }
     }
     // A cold cache: everything comes from the object store.
-    let engine = LogEngine::start(f.meta.clone(), f.objects.clone(), LogConfig { read_cache_bytes: 0, ..Default::default() });
+    let engine =
+        LogEngine::start(f.meta.clone(), f.objects.clone(), LogConfig { read_cache_bytes: 0, ..Default::default() });
     let read = engine.read(p, 0, 1 << 20, true).await.expect("read").expect("exists");
     let got: Vec<String> = values_of(&read.records).into_iter().map(|(_, v)| v).collect();
     assert_eq!(got, vec!["v0", "v1", "v2", "v3", "v4"]);
@@ -182,7 +183,8 @@ async fn timestamps_find_the_first_record_at_or_after() {
 #[tokio::test]
 async fn garbage_collection_deletes_orphans_and_dead_objects_only() {
     let f = fixture(1).await;
-    let engine = LogEngine::start(f.meta.clone(), f.objects.clone(), LogConfig { object_gc_grace_ms: 0, ..Default::default() });
+    let engine =
+        LogEngine::start(f.meta.clone(), f.objects.clone(), LogConfig { object_gc_grace_ms: 0, ..Default::default() });
     let p = PartitionKey { topic_id: f.topic_id, partition: 0 };
     f.objects.put("orphan-never-committed", Bytes::from_static(b"junk")).await.expect("put");
     let b = batch(&["keep"], None, 1);

@@ -113,9 +113,15 @@ pub struct NewObject {
 /// The fate of one batch in a commit, in the order the batches were given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchOutcome {
-    Appended { base_offset: i64, log_start_offset: i64 },
+    Appended {
+        base_offset: i64,
+        log_start_offset: i64,
+    },
     /// Already in the log: answered with the offset it was first given.
-    Duplicate { base_offset: i64, log_start_offset: i64 },
+    Duplicate {
+        base_offset: i64,
+        log_start_offset: i64,
+    },
     Rejected(AppendRejection),
 }
 
@@ -206,8 +212,11 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> MetaResult<Option<(PartitionOffsets, Vec<IndexEntry>)>>;
     /// The first index row (by offset) whose max timestamp is >= `timestamp_ms`.
     /// UnknownTopicOrPartition if the partition does not exist (also below).
-    async fn first_entry_at_or_after_timestamp(&self, partition: PartitionKey, timestamp_ms: i64)
-        -> MetaResult<Option<IndexEntry>>;
+    async fn first_entry_at_or_after_timestamp(
+        &self,
+        partition: PartitionKey,
+        timestamp_ms: i64,
+    ) -> MetaResult<Option<IndexEntry>>;
     /// The index row with the largest max timestamp (earliest such row on ties).
     async fn max_timestamp_entry(&self, partition: PartitionKey) -> MetaResult<Option<IndexEntry>>;
 
@@ -216,7 +225,12 @@ pub trait MetaStore: Send + Sync + 'static {
     /// lower than the current start is a no-op) and drops index rows that end
     /// before it. OffsetOutOfRange if `offset` > high watermark.
     /// UnknownTopicOrPartition if the partition does not exist.
-    async fn advance_log_start(&self, partition: PartitionKey, offset: i64, now_ms: i64) -> MetaResult<PartitionOffsets>;
+    async fn advance_log_start(
+        &self,
+        partition: PartitionKey,
+        offset: i64,
+        now_ms: i64,
+    ) -> MetaResult<PartitionOffsets>;
     /// Retention in one transaction: drops the longest prefix of rows where
     /// each row's max timestamp is < `min_timestamp_ms` (if given) or the
     /// partition would still hold at least `max_bytes` without it (if

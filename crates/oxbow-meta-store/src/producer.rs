@@ -72,10 +72,8 @@ pub fn check(entry: Option<&ProducerEntry>, batch: &ProducerBatch) -> SequenceCh
     if batch.producer_epoch > entry.producer_epoch {
         return if batch.base_sequence == 0 { SequenceCheck::Accept } else { SequenceCheck::OutOfOrder };
     }
-    if let Some(dup) = entry
-        .batches
-        .iter()
-        .find(|b| b.first_sequence == batch.base_sequence && b.last_sequence == batch.last_sequence)
+    if let Some(dup) =
+        entry.batches.iter().find(|b| b.first_sequence == batch.base_sequence && b.last_sequence == batch.last_sequence)
     {
         return SequenceCheck::Duplicate { base_offset: dup.base_offset };
     }

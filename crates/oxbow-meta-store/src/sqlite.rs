@@ -20,16 +20,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{
-    ffi, params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
-};
+use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use uuid::Uuid;
 
 use crate::producer::{self, CachedBatch, CACHED_BATCHES_MAX};
 use crate::{
-    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, DeadObject, IndexEntry,
-    MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets,
-    ProducerEntry, SequenceCheck, TopicMeta,
+    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, DeadObject, IndexEntry, MetaError, MetaResult,
+    MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry, SequenceCheck, TopicMeta,
 };
 
 struct Migration {
@@ -39,11 +36,8 @@ struct Migration {
 }
 
 /// Applied in order; never edit or reorder a released entry, only append.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial",
-    sql: include_str!("../sql/sqlite/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "0001_initial", sql: include_str!("../sql/sqlite/0001_initial.sql") }];
 
 /// Read-only connections kept for the read methods.
 const READERS: usize = 4;
@@ -68,9 +62,7 @@ struct Inner {
 
 impl std::fmt::Debug for SqliteMetaStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteMetaStore")
-            .field("path", &self.inner.path)
-            .finish()
+        f.debug_struct("SqliteMetaStore").field("path", &self.inner.path).finish()
     }
 }
 
@@ -109,9 +101,7 @@ impl SqliteMetaStore {
         let inner = Arc::clone(&self.inner);
         blocking(move || {
             let mut conn = inner.lock_writer();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_err)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
             let value = f(&tx)?;
             tx.commit().map_err(db_err)?;
             Ok(value)
@@ -129,10 +119,7 @@ impl SqliteMetaStore {
         let inner = Arc::clone(&self.inner);
         blocking(move || {
             let mut reader = inner.take_reader();
-            let tx = reader
-                .conn()
-                .transaction_with_behavior(TransactionBehavior::Deferred)
-                .map_err(db_err)?;
+            let tx = reader.conn().transaction_with_behavior(TransactionBehavior::Deferred).map_err(db_err)?;
             let value = f(&tx)?;
             // Ending a read transaction cannot lose anything; report failures anyway.
             tx.commit().map_err(db_err)?;
@@ -142,15 +129,11 @@ impl SqliteMetaStore {
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> MetaResult<T> + Send + 'static,
-) -> MetaResult<T> {
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> MetaResult<T> + Send + 'static) -> MetaResult<T> {
     match tokio::task::spawn_blocking(f).await {
         Ok(result) => result,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(MetaError::Unavailable(format!(
-            "metadata store task cancelled: {e}"
-        ))),
+        Err(e) => Err(MetaError::Unavailable(format!("metadata store task cancelled: {e}"))),
     }
 }
 
@@ -158,10 +141,7 @@ impl Inner {
     fn lock_writer(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock unwinds through rusqlite's Transaction,
         // whose Drop rolls back, so the connection itself is still usable.
-        let conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if !conn.is_autocommit() {
             // Defensive: never start a transaction inside a leftover one.
             let _ = conn.execute_batch("ROLLBACK");
@@ -170,21 +150,12 @@ impl Inner {
     }
 
     fn take_reader(&self) -> PooledReader<'_> {
-        let mut pool = self
-            .readers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut pool = self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         loop {
             if let Some(conn) = pool.pop() {
-                return PooledReader {
-                    inner: self,
-                    conn: Some(conn),
-                };
+                return PooledReader { inner: self, conn: Some(conn) };
             }
-            pool = self
-                .reader_returned
-                .wait(pool)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            pool = self.reader_returned.wait(pool).unwrap_or_else(|poisoned| poisoned.into_inner());
         }
     }
 }
@@ -196,9 +167,7 @@ struct PooledReader<'a> {
 
 impl PooledReader<'_> {
     fn conn(&mut self) -> &mut Connection {
-        self.conn
-            .as_mut()
-            .expect("a pooled reader holds its connection until dropped")
+        self.conn.as_mut().expect("a pooled reader holds its connection until dropped")
     }
 }
 
@@ -208,11 +177,7 @@ impl Drop for PooledReader<'_> {
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
-            let mut pool = self
-                .inner
-                .readers
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut pool = self.inner.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             pool.push(conn);
             self.inner.reader_returned.notify_one();
         }
@@ -223,14 +188,10 @@ impl Drop for PooledReader<'_> {
 // Opening and migrations
 
 fn open_writer(path: &Path) -> MetaResult<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(path, e))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-        .map_err(db_err)?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(db_err)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(MetaError::Unavailable(format!(
             "{}: SQLite refused WAL journal mode (got {mode}); is the file on a local filesystem?",
@@ -239,10 +200,8 @@ fn open_writer(path: &Path) -> MetaResult<Connection> {
     }
     // FULL: in WAL mode the WAL is fsynced at every commit, so a committed
     // produce survives power loss.
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(db_err)?;
-    conn.pragma_update(None, "foreign_keys", "ON")
-        .map_err(db_err)?;
+    conn.pragma_update(None, "synchronous", "FULL").map_err(db_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     migrate(&mut conn)?;
     Ok(conn)
@@ -266,9 +225,7 @@ fn open_err(path: &Path, e: rusqlite::Error) -> MetaError {
 /// Applies the migrations the database has not seen yet, each in its own
 /// transaction together with its `schema_migrations` row. Idempotent.
 fn migrate(conn: &mut Connection) -> MetaResult<()> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version    INTEGER PRIMARY KEY NOT NULL,
@@ -277,13 +234,8 @@ fn migrate(conn: &mut Connection) -> MetaResult<()> {
          )",
     )
     .map_err(db_err)?;
-    let current: i64 = tx
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(db_err)?;
+    let current: i64 =
+        tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(db_err)?;
     let newest = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
     if current > newest {
         return Err(MetaError::Corrupt(format!(
@@ -291,8 +243,7 @@ fn migrate(conn: &mut Connection) -> MetaResult<()> {
         )));
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        tx.execute_batch(m.sql)
-            .map_err(|e| MetaError::Corrupt(format!("migration {} failed: {e}", m.name)))?;
+        tx.execute_batch(m.sql).map_err(|e| MetaError::Corrupt(format!("migration {} failed: {e}", m.name)))?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?1, ?2, ?3)",
             params![m.version, m.name, now_ms()],
@@ -345,11 +296,7 @@ fn corrupt(msg: impl Into<String>) -> MetaError {
 }
 
 fn to_i64(v: u64, what: &str) -> MetaResult<i64> {
-    i64::try_from(v).map_err(|_| {
-        corrupt(format!(
-            "{what} {v} does not fit in a signed 64-bit integer"
-        ))
-    })
+    i64::try_from(v).map_err(|_| corrupt(format!("{what} {v} does not fit in a signed 64-bit integer")))
 }
 
 fn to_u64(v: i64, what: &str) -> MetaResult<u64> {
@@ -369,8 +316,7 @@ fn to_i16(v: i64, what: &str) -> MetaResult<i16> {
 }
 
 fn uuid_from_blob(blob: &[u8]) -> MetaResult<Uuid> {
-    Uuid::from_slice(blob)
-        .map_err(|_| corrupt(format!("stored topic id has {} bytes, not 16", blob.len())))
+    Uuid::from_slice(blob).map_err(|_| corrupt(format!("stored topic id has {} bytes, not 16", blob.len())))
 }
 
 /// Kafka's textual UUID: URL-safe base64 of the 16 bytes, without padding (22 characters).
@@ -406,10 +352,7 @@ fn encode_cached_batches(batches: &[CachedBatch]) -> Vec<u8> {
 fn decode_cached_batches(blob: &[u8]) -> MetaResult<Vec<CachedBatch>> {
     let chunks = blob.chunks_exact(CACHED_BATCH_LEN);
     if !chunks.remainder().is_empty() || chunks.len() > CACHED_BATCHES_MAX {
-        return Err(corrupt(format!(
-            "stored producer batch cache has invalid length {}",
-            blob.len()
-        )));
+        return Err(corrupt(format!("stored producer batch cache has invalid length {}", blob.len())));
     }
     let mut out = Vec::with_capacity(chunks.len());
     for chunk in chunks {
@@ -472,9 +415,7 @@ fn store_partition_offsets(conn: &Connection, id: i64, o: &PartitionOffsets) -> 
         .execute(params![id, o.log_start_offset, o.high_watermark, o.size_bytes])
         .map_err(db_err)?;
     if n != 1 {
-        return Err(corrupt(format!(
-            "partition row {id} vanished inside its transaction"
-        )));
+        return Err(corrupt(format!("partition row {id} vanished inside its transaction")));
     }
     Ok(())
 }
@@ -485,23 +426,13 @@ const ENTRY_COLUMNS: &str =
 type RawEntry = (i64, i64, i64, Option<String>, i64, i64, i64);
 
 fn raw_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
 }
 
 fn entry_from_raw(raw: RawEntry) -> MetaResult<IndexEntry> {
     let (base_offset, last_offset, max_timestamp_ms, key, position, length, object_id) = raw;
     let object_key = key.ok_or_else(|| {
-        corrupt(format!(
-            "index row at offset {base_offset} points to object {object_id}, which is not recorded"
-        ))
+        corrupt(format!("index row at offset {base_offset} points to object {object_id}, which is not recorded"))
     })?;
     Ok(IndexEntry {
         base_offset,
@@ -513,29 +444,15 @@ fn entry_from_raw(raw: RawEntry) -> MetaResult<IndexEntry> {
     })
 }
 
-fn query_one_entry(
-    conn: &Connection,
-    sql_tail: &str,
-    params: impl rusqlite::Params,
-) -> MetaResult<Option<IndexEntry>> {
+fn query_one_entry(conn: &Connection, sql_tail: &str, params: impl rusqlite::Params) -> MetaResult<Option<IndexEntry>> {
     let sql = format!("SELECT {ENTRY_COLUMNS} FROM batches b LEFT JOIN objects o ON o.id = b.object_id {sql_tail}");
-    let raw = conn
-        .prepare_cached(&sql)
-        .map_err(db_err)?
-        .query_row(params, raw_entry)
-        .optional()
-        .map_err(db_err)?;
+    let raw = conn.prepare_cached(&sql).map_err(db_err)?.query_row(params, raw_entry).optional().map_err(db_err)?;
     raw.map(entry_from_raw).transpose()
 }
 
 /// Takes `bytes` of live data away from an object; an object left with none
 /// becomes dead as of `now_ms`.
-fn release_object_bytes(
-    conn: &Connection,
-    object_id: i64,
-    bytes: i64,
-    now_ms: i64,
-) -> MetaResult<()> {
+fn release_object_bytes(conn: &Connection, object_id: i64, bytes: i64, now_ms: i64) -> MetaResult<()> {
     let n = conn
         .prepare_cached(
             "UPDATE objects SET live_bytes = live_bytes - ?2,
@@ -546,21 +463,14 @@ fn release_object_bytes(
         .execute(params![object_id, bytes, now_ms])
         .map_err(db_err)?;
     if n != 1 {
-        return Err(corrupt(format!(
-            "index rows point to object {object_id}, which is not recorded"
-        )));
+        return Err(corrupt(format!("index rows point to object {object_id}, which is not recorded")));
     }
     Ok(())
 }
 
 /// Drops a partition's index rows that end before `bound` (they are a prefix),
 /// releasing their bytes from their objects. Returns the bytes dropped.
-fn drop_rows_ending_before(
-    conn: &Connection,
-    partition_id: i64,
-    bound: i64,
-    now_ms: i64,
-) -> MetaResult<i64> {
+fn drop_rows_ending_before(conn: &Connection, partition_id: i64, bound: i64, now_ms: i64) -> MetaResult<i64> {
     let per_object: Vec<(i64, i64)> = conn
         .prepare_cached(
             "SELECT object_id, SUM(byte_length) FROM batches
@@ -577,29 +487,21 @@ fn drop_rows_ending_before(
         release_object_bytes(conn, object_id, bytes, now_ms)?;
         dropped += bytes;
     }
-    conn.prepare_cached(
-        "DELETE FROM batches WHERE partition_id = ?1 AND base_offset < ?2 AND last_offset < ?2",
-    )
-    .map_err(db_err)?
-    .execute(params![partition_id, bound])
-    .map_err(db_err)?;
+    conn.prepare_cached("DELETE FROM batches WHERE partition_id = ?1 AND base_offset < ?2 AND last_offset < ?2")
+        .map_err(db_err)?
+        .execute(params![partition_id, bound])
+        .map_err(db_err)?;
     Ok(dropped)
 }
 
-fn load_producer(
-    conn: &Connection,
-    partition_id: i64,
-    producer_id: i64,
-) -> MetaResult<Option<ProducerEntry>> {
+fn load_producer(conn: &Connection, partition_id: i64, producer_id: i64) -> MetaResult<Option<ProducerEntry>> {
     let raw: Option<(i64, i64, Vec<u8>)> = conn
         .prepare_cached(
             "SELECT producer_epoch, last_timestamp_ms, batches FROM producers
              WHERE partition_id = ?1 AND producer_id = ?2",
         )
         .map_err(db_err)?
-        .query_row(params![partition_id, producer_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(params![partition_id, producer_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
         .map_err(db_err)?;
     raw.map(|(epoch, ts, blob)| {
@@ -663,18 +565,9 @@ fn topic_from_raw(raw: RawTopic, configs: BTreeMap<String, String>) -> MetaResul
     })
 }
 
-fn load_topic_where(
-    conn: &Connection,
-    condition: &str,
-    param: &dyn rusqlite::ToSql,
-) -> MetaResult<Option<TopicMeta>> {
+fn load_topic_where(conn: &Connection, condition: &str, param: &dyn rusqlite::ToSql) -> MetaResult<Option<TopicMeta>> {
     let sql = format!("SELECT {TOPIC_COLUMNS} FROM topics WHERE {condition}");
-    let raw = conn
-        .prepare_cached(&sql)
-        .map_err(db_err)?
-        .query_row([param], raw_topic)
-        .optional()
-        .map_err(db_err)?;
+    let raw = conn.prepare_cached(&sql).map_err(db_err)?.query_row([param], raw_topic).optional().map_err(db_err)?;
     match raw {
         None => Ok(None),
         Some(raw) => {
@@ -693,11 +586,7 @@ fn require_topic(conn: &Connection, name: &str) -> MetaResult<TopicMeta> {
     load_topic_by_name(conn, name)?.ok_or_else(|| MetaError::UnknownTopic(name.to_string()))
 }
 
-fn insert_partitions(
-    conn: &Connection,
-    topic_id: Uuid,
-    range: std::ops::Range<i32>,
-) -> MetaResult<()> {
+fn insert_partitions(conn: &Connection, topic_id: Uuid, range: std::ops::Range<i32>) -> MetaResult<()> {
     let mut stmt = conn
         .prepare_cached(
             "INSERT INTO partitions (topic_id, partition, log_start_offset, high_watermark, size_bytes)
@@ -705,23 +594,16 @@ fn insert_partitions(
         )
         .map_err(db_err)?;
     for partition in range {
-        stmt.execute(params![topic_id.as_bytes(), partition])
-            .map_err(db_err)?;
+        stmt.execute(params![topic_id.as_bytes(), partition]).map_err(db_err)?;
     }
     Ok(())
 }
 
-fn insert_configs(
-    conn: &Connection,
-    topic_id: Uuid,
-    configs: &BTreeMap<String, String>,
-) -> MetaResult<()> {
-    let mut stmt = conn
-        .prepare_cached("INSERT INTO topic_configs (topic_id, key, value) VALUES (?1, ?2, ?3)")
-        .map_err(db_err)?;
+fn insert_configs(conn: &Connection, topic_id: Uuid, configs: &BTreeMap<String, String>) -> MetaResult<()> {
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO topic_configs (topic_id, key, value) VALUES (?1, ?2, ?3)").map_err(db_err)?;
     for (k, v) in configs {
-        stmt.execute(params![topic_id.as_bytes(), k, v])
-            .map_err(db_err)?;
+        stmt.execute(params![topic_id.as_bytes(), k, v]).map_err(db_err)?;
     }
     Ok(())
 }
@@ -729,18 +611,11 @@ fn insert_configs(
 // ---------------------------------------------------------------------------
 // The write path
 
-fn commit_object_tx(
-    conn: &Connection,
-    object: &NewObject,
-    batches: &[BatchToCommit],
-) -> MetaResult<Vec<BatchOutcome>> {
+fn commit_object_tx(conn: &Connection, object: &NewObject, batches: &[BatchToCommit]) -> MetaResult<Vec<BatchOutcome>> {
     // Caller bugs that would break the index's invariants: refuse the whole commit.
     for (i, b) in batches.iter().enumerate() {
         if b.record_count < 1 {
-            return Err(corrupt(format!(
-                "batch {i} of object {} has record_count {}",
-                object.key, b.record_count
-            )));
+            return Err(corrupt(format!("batch {i} of object {} has record_count {}", object.key, b.record_count)));
         }
         let end = b.byte_position.checked_add(u64::from(b.byte_length));
         if end.is_none_or(|end| end > object.size_bytes) {
@@ -761,10 +636,7 @@ fn commit_object_tx(
         .execute(params![object.key, object_size, object.created_ms])
         .map_err(db_err)?;
     if inserted != 1 {
-        return Err(corrupt(format!(
-            "object {} is already committed",
-            object.key
-        )));
+        return Err(corrupt(format!("object {} is already committed", object.key)));
     }
     let object_id = conn.last_insert_rowid();
 
@@ -781,15 +653,11 @@ fn commit_object_tx(
         .map_err(db_err)?;
 
     for group in order.chunk_by(|&a, &b| batches[a].partition == batches[b].partition) {
-        let Some(PartitionRow {
-            id: partition_id,
-            offsets: mut p,
-        }) = load_partition(conn, batches[group[0]].partition)?
+        let Some(PartitionRow { id: partition_id, offsets: mut p }) =
+            load_partition(conn, batches[group[0]].partition)?
         else {
             for &i in group {
-                outcomes[i] = Some(BatchOutcome::Rejected(
-                    AppendRejection::UnknownTopicOrPartition,
-                ));
+                outcomes[i] = Some(BatchOutcome::Rejected(AppendRejection::UnknownTopicOrPartition));
             }
             continue;
         };
@@ -807,10 +675,8 @@ fn commit_object_tx(
                 let rejection = match producer::check(entry.as_ref(), pb) {
                     SequenceCheck::Accept => None,
                     SequenceCheck::Duplicate { base_offset } => {
-                        outcomes[i] = Some(BatchOutcome::Duplicate {
-                            base_offset,
-                            log_start_offset: p.log_start_offset,
-                        });
+                        outcomes[i] =
+                            Some(BatchOutcome::Duplicate { base_offset, log_start_offset: p.log_start_offset });
                         continue;
                     }
                     SequenceCheck::OutOfOrder => Some(AppendRejection::OutOfOrderSequence),
@@ -824,9 +690,7 @@ fn commit_object_tx(
             let base_offset = p.high_watermark;
             let last_offset = base_offset
                 .checked_add(i64::from(b.record_count) - 1)
-                .ok_or_else(|| {
-                    corrupt("offset overflow: the partition's high watermark is near i64::MAX")
-                })?;
+                .ok_or_else(|| corrupt("offset overflow: the partition's high watermark is near i64::MAX"))?;
             let length = i64::from(b.byte_length);
             insert_row
                 .execute(params![
@@ -844,19 +708,10 @@ fn commit_object_tx(
             live_bytes += length;
             if let Some(pb) = &b.producer {
                 let slot = producers.entry(pb.producer_id).or_default();
-                *slot = Some(producer::record(
-                    slot.take(),
-                    pb,
-                    base_offset,
-                    last_offset,
-                    b.max_timestamp_ms,
-                ));
+                *slot = Some(producer::record(slot.take(), pb, base_offset, last_offset, b.max_timestamp_ms));
                 changed_producers.insert(pb.producer_id);
             }
-            outcomes[i] = Some(BatchOutcome::Appended {
-                base_offset,
-                log_start_offset: p.log_start_offset,
-            });
+            outcomes[i] = Some(BatchOutcome::Appended { base_offset, log_start_offset: p.log_start_offset });
         }
         store_partition_offsets(conn, partition_id, &p)?;
         for producer_id in changed_producers {
@@ -867,17 +722,12 @@ fn commit_object_tx(
     }
 
     if live_bytes > 0 {
-        conn.prepare_cached(
-            "UPDATE objects SET live_bytes = ?2, dead_since_ms = NULL WHERE id = ?1",
-        )
-        .map_err(db_err)?
-        .execute(params![object_id, live_bytes])
-        .map_err(db_err)?;
+        conn.prepare_cached("UPDATE objects SET live_bytes = ?2, dead_since_ms = NULL WHERE id = ?1")
+            .map_err(db_err)?
+            .execute(params![object_id, live_bytes])
+            .map_err(db_err)?;
     }
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.expect("every batch index is in exactly one partition group"))
-        .collect())
+    Ok(outcomes.into_iter().map(|o| o.expect("every batch index is in exactly one partition group")).collect())
 }
 
 fn apply_retention_tx(
@@ -961,22 +811,11 @@ fn delete_topic_tx(conn: &Connection, name: &str, now_ms: i64) -> MetaResult<Top
 impl MetaStore for SqliteMetaStore {
     async fn cluster_id(&self) -> MetaResult<String> {
         const GET: &str = "SELECT value FROM meta WHERE key = 'cluster_id'";
-        if let Some(id) = self
-            .read(|tx| {
-                tx.query_row(GET, [], |r| r.get(0))
-                    .optional()
-                    .map_err(db_err)
-            })
-            .await?
-        {
+        if let Some(id) = self.read(|tx| tx.query_row(GET, [], |r| r.get(0)).optional().map_err(db_err)).await? {
             return Ok(id);
         }
         self.write(|tx| {
-            if let Some(id) = tx
-                .query_row(GET, [], |r| r.get::<_, String>(0))
-                .optional()
-                .map_err(db_err)?
-            {
+            if let Some(id) = tx.query_row(GET, [], |r| r.get::<_, String>(0)).optional().map_err(db_err)? {
                 return Ok(id);
             }
             // Like Kafka's Uuid.randomUuid(): never an id that starts with '-'
@@ -987,11 +826,7 @@ impl MetaStore for SqliteMetaStore {
                     break s;
                 }
             };
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('cluster_id', ?1)",
-                [&id],
-            )
-            .map_err(db_err)?;
+            tx.execute("INSERT INTO meta (key, value) VALUES ('cluster_id', ?1)", [&id]).map_err(db_err)?;
             Ok(id)
         })
         .await
@@ -1019,9 +854,7 @@ impl MetaStore for SqliteMetaStore {
                      WHERE lease_expires_ms > ?1 ORDER BY node_id",
                 )
                 .map_err(db_err)?
-                .query_map([now_ms], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
+                .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
                 .map_err(db_err)?
                 .collect::<Result<_, _>>()
                 .map_err(db_err)?;
@@ -1065,10 +898,7 @@ impl MetaStore for SqliteMetaStore {
                 )
                 .map_err(db_err)?;
             if inserted != 1 {
-                return Err(corrupt(format!(
-                    "topic id {} is already used by another topic",
-                    topic.id
-                )));
+                return Err(corrupt(format!("topic id {} is already used by another topic", topic.id)));
             }
             insert_configs(tx, topic.id, &topic.configs)?;
             insert_partitions(tx, topic.id, 0..topic.partition_count)?;
@@ -1086,8 +916,7 @@ impl MetaStore for SqliteMetaStore {
 
     async fn delete_topic(&self, name: &str, now_ms: i64) -> MetaResult<TopicMeta> {
         let name = name.to_string();
-        self.write(move |tx| delete_topic_tx(tx, &name, now_ms))
-            .await
+        self.write(move |tx| delete_topic_tx(tx, &name, now_ms)).await
     }
 
     async fn topics(&self) -> MetaResult<Vec<TopicMeta>> {
@@ -1126,8 +955,7 @@ impl MetaStore for SqliteMetaStore {
     }
 
     async fn topic_by_id(&self, id: Uuid) -> MetaResult<Option<TopicMeta>> {
-        self.read(move |tx| load_topic_where(tx, "id = ?1", &id.as_bytes().as_slice()))
-            .await
+        self.read(move |tx| load_topic_where(tx, "id = ?1", &id.as_bytes().as_slice())).await
     }
 
     async fn set_partition_count(&self, name: &str, partition_count: i32) -> MetaResult<TopicMeta> {
@@ -1141,27 +969,22 @@ impl MetaStore for SqliteMetaStore {
                 )));
             }
             insert_partitions(tx, topic.id, topic.partition_count..partition_count)?;
-            tx.execute("UPDATE topics SET partition_count = ?2 WHERE id = ?1", params![topic.id.as_bytes(), partition_count])
-                .map_err(db_err)?;
+            tx.execute(
+                "UPDATE topics SET partition_count = ?2 WHERE id = ?1",
+                params![topic.id.as_bytes(), partition_count],
+            )
+            .map_err(db_err)?;
             topic.partition_count = partition_count;
             Ok(topic)
         })
         .await
     }
 
-    async fn set_topic_configs(
-        &self,
-        name: &str,
-        configs: BTreeMap<String, String>,
-    ) -> MetaResult<TopicMeta> {
+    async fn set_topic_configs(&self, name: &str, configs: BTreeMap<String, String>) -> MetaResult<TopicMeta> {
         let name = name.to_string();
         self.write(move |tx| {
             let mut topic = require_topic(tx, &name)?;
-            tx.execute(
-                "DELETE FROM topic_configs WHERE topic_id = ?1",
-                [topic.id.as_bytes()],
-            )
-            .map_err(db_err)?;
+            tx.execute("DELETE FROM topic_configs WHERE topic_id = ?1", [topic.id.as_bytes()]).map_err(db_err)?;
             insert_configs(tx, topic.id, &configs)?;
             topic.configs = configs;
             Ok(topic)
@@ -1169,21 +992,12 @@ impl MetaStore for SqliteMetaStore {
         .await
     }
 
-    async fn commit_object(
-        &self,
-        object: NewObject,
-        batches: Vec<BatchToCommit>,
-    ) -> MetaResult<Vec<BatchOutcome>> {
-        self.write(move |tx| commit_object_tx(tx, &object, &batches))
-            .await
+    async fn commit_object(&self, object: NewObject, batches: Vec<BatchToCommit>) -> MetaResult<Vec<BatchOutcome>> {
+        self.write(move |tx| commit_object_tx(tx, &object, &batches)).await
     }
 
-    async fn partition_offsets(
-        &self,
-        partition: PartitionKey,
-    ) -> MetaResult<Option<PartitionOffsets>> {
-        self.read(move |tx| Ok(load_partition(tx, partition)?.map(|p| p.offsets)))
-            .await
+    async fn partition_offsets(&self, partition: PartitionKey) -> MetaResult<Option<PartitionOffsets>> {
+        self.read(move |tx| Ok(load_partition(tx, partition)?.map(|p| p.offsets))).await
     }
 
     async fn read_index(
@@ -1290,8 +1104,7 @@ impl MetaStore for SqliteMetaStore {
         max_bytes: Option<i64>,
         now_ms: i64,
     ) -> MetaResult<PartitionOffsets> {
-        self.write(move |tx| apply_retention_tx(tx, partition, min_timestamp_ms, max_bytes, now_ms))
-            .await
+        self.write(move |tx| apply_retention_tx(tx, partition, min_timestamp_ms, max_bytes, now_ms)).await
     }
 
     async fn dead_objects(&self, dead_before_ms: i64, limit: usize) -> MetaResult<Vec<DeadObject>> {
@@ -1303,12 +1116,7 @@ impl MetaStore for SqliteMetaStore {
                  ORDER BY dead_since_ms, key LIMIT ?2",
             )
             .map_err(db_err)?
-            .query_map(params![dead_before_ms, limit], |r| {
-                Ok(DeadObject {
-                    key: r.get(0)?,
-                    dead_since_ms: r.get(1)?,
-                })
-            })
+            .query_map(params![dead_before_ms, limit], |r| Ok(DeadObject { key: r.get(0)?, dead_since_ms: r.get(1)? }))
             .map_err(db_err)?
             .collect::<Result<_, _>>()
             .map_err(db_err)
@@ -1320,18 +1128,13 @@ impl MetaStore for SqliteMetaStore {
         let key = key.to_string();
         self.write(move |tx| {
             let live: Option<i64> = tx
-                .query_row(
-                    "SELECT live_bytes FROM objects WHERE key = ?1",
-                    [&key],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT live_bytes FROM objects WHERE key = ?1", [&key], |r| r.get(0))
                 .optional()
                 .map_err(db_err)?;
             match live {
                 None => Ok(()),
                 Some(0) => {
-                    tx.execute("DELETE FROM objects WHERE key = ?1", [&key])
-                        .map_err(db_err)?;
+                    tx.execute("DELETE FROM objects WHERE key = ?1", [&key]).map_err(db_err)?;
                     Ok(())
                 }
                 Some(live) => Err(corrupt(format!(
@@ -1345,9 +1148,7 @@ impl MetaStore for SqliteMetaStore {
     async fn known_objects(&self, keys: &[String]) -> MetaResult<Vec<String>> {
         let keys = keys.to_vec();
         self.read(move |tx| {
-            let mut stmt = tx
-                .prepare_cached("SELECT 1 FROM objects WHERE key = ?1")
-                .map_err(db_err)?;
+            let mut stmt = tx.prepare_cached("SELECT 1 FROM objects WHERE key = ?1").map_err(db_err)?;
             let mut known = Vec::new();
             for key in keys {
                 if stmt.exists([&key]).map_err(db_err)? {
@@ -1362,23 +1163,13 @@ impl MetaStore for SqliteMetaStore {
     async fn allocate_producer_id(&self) -> MetaResult<i64> {
         self.write(|tx| {
             let raw: String = tx
-                .query_row(
-                    "SELECT value FROM meta WHERE key = 'next_producer_id'",
-                    [],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT value FROM meta WHERE key = 'next_producer_id'", [], |r| r.get(0))
                 .map_err(db_err)?;
-            let id: i64 = raw
-                .parse()
-                .map_err(|_| corrupt(format!("stored next producer id {raw:?} is not a number")))?;
-            let next = id
-                .checked_add(1)
-                .ok_or_else(|| corrupt("producer ids exhausted"))?;
-            tx.execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'next_producer_id'",
-                [next.to_string()],
-            )
-            .map_err(db_err)?;
+            let id: i64 =
+                raw.parse().map_err(|_| corrupt(format!("stored next producer id {raw:?} is not a number")))?;
+            let next = id.checked_add(1).ok_or_else(|| corrupt("producer ids exhausted"))?;
+            tx.execute("UPDATE meta SET value = ?1 WHERE key = 'next_producer_id'", [next.to_string()])
+                .map_err(db_err)?;
             Ok(id)
         })
         .await
@@ -1440,10 +1231,7 @@ mod tests {
         }
     }
 
-    fn one_batch(
-        partition: PartitionKey,
-        producer: Option<crate::ProducerBatch>,
-    ) -> Vec<BatchToCommit> {
+    fn one_batch(partition: PartitionKey, producer: Option<crate::ProducerBatch>) -> Vec<BatchToCommit> {
         vec![BatchToCommit {
             partition,
             byte_position: 0,
@@ -1455,11 +1243,7 @@ mod tests {
     }
 
     fn object(key: &str) -> NewObject {
-        NewObject {
-            key: key.to_string(),
-            size_bytes: 64,
-            created_ms: 1,
-        }
+        NewObject { key: key.to_string(), size_bytes: 64, created_ms: 1 }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1467,29 +1251,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (meta, cluster_id, pid, entries_before) = {
             let store = store_in(&dir);
-            let meta = store
-                .create_topic(topic("durable", 2))
-                .await
-                .expect("create");
-            let p = PartitionKey {
-                topic_id: meta.id,
-                partition: 1,
-            };
+            let meta = store.create_topic(topic("durable", 2)).await.expect("create");
+            let p = PartitionKey { topic_id: meta.id, partition: 1 };
             let pid = store.allocate_producer_id().await.expect("pid");
-            let producer = crate::ProducerBatch {
-                producer_id: pid,
-                producer_epoch: 0,
-                base_sequence: 0,
-                last_sequence: 3,
-            };
-            store
-                .commit_object(object("o-1"), one_batch(p, Some(producer)))
-                .await
-                .expect("commit");
-            store
-                .commit_object(object("o-2"), one_batch(p, None))
-                .await
-                .expect("commit");
+            let producer =
+                crate::ProducerBatch { producer_id: pid, producer_epoch: 0, base_sequence: 0, last_sequence: 3 };
+            store.commit_object(object("o-1"), one_batch(p, Some(producer))).await.expect("commit");
+            store.commit_object(object("o-2"), one_batch(p, None)).await.expect("commit");
             store.advance_log_start(p, 4, 2).await.expect("advance");
             store
                 .register_broker(BrokerRegistration {
@@ -1506,68 +1274,26 @@ mod tests {
             (meta, cluster_id, pid, entries)
         };
         let store = store_in(&dir);
-        let p = PartitionKey {
-            topic_id: meta.id,
-            partition: 1,
-        };
-        assert_eq!(
-            store.topic("durable").await.expect("topic"),
-            Some(meta.clone())
-        );
+        let p = PartitionKey { topic_id: meta.id, partition: 1 };
+        assert_eq!(store.topic("durable").await.expect("topic"), Some(meta.clone()));
         assert_eq!(store.cluster_id().await.expect("cluster id"), cluster_id);
-        assert!(
-            store.allocate_producer_id().await.expect("pid") > pid,
-            "producer ids are never reused"
-        );
-        assert_eq!(
-            store.producer_entries(p).await.expect("entries"),
-            entries_before
-        );
+        assert!(store.allocate_producer_id().await.expect("pid") > pid, "producer ids are never reused");
+        assert_eq!(store.producer_entries(p).await.expect("entries"), entries_before);
         assert_eq!(
             store.partition_offsets(p).await.expect("offsets"),
-            Some(PartitionOffsets {
-                log_start_offset: 4,
-                high_watermark: 8,
-                size_bytes: 64
-            })
+            Some(PartitionOffsets { log_start_offset: 4, high_watermark: 8, size_bytes: 64 })
         );
-        let (_, rows) = store
-            .read_index(p, 0, 10, 1_000)
-            .await
-            .expect("read")
-            .expect("exists");
-        assert_eq!(
-            rows.iter()
-                .map(|r| (r.base_offset, r.object_key.as_str()))
-                .collect::<Vec<_>>(),
-            vec![(4, "o-2")]
-        );
+        let (_, rows) = store.read_index(p, 0, 10, 1_000).await.expect("read").expect("exists");
+        assert_eq!(rows.iter().map(|r| (r.base_offset, r.object_key.as_str())).collect::<Vec<_>>(), vec![(4, "o-2")]);
         assert_eq!(
             store.dead_objects(i64::MAX, 10).await.expect("dead"),
-            vec![DeadObject {
-                key: "o-1".into(),
-                dead_since_ms: 2
-            }]
+            vec![DeadObject { key: "o-1".into(), dead_since_ms: 2 }]
         );
         assert_eq!(store.live_brokers(0).await.expect("brokers").len(), 1);
         // The producer state survived: a retry is still a duplicate.
-        let producer = crate::ProducerBatch {
-            producer_id: pid,
-            producer_epoch: 0,
-            base_sequence: 0,
-            last_sequence: 3,
-        };
-        let out = store
-            .commit_object(object("o-3"), one_batch(p, Some(producer)))
-            .await
-            .expect("commit");
-        assert_eq!(
-            out,
-            vec![BatchOutcome::Duplicate {
-                base_offset: 0,
-                log_start_offset: 4
-            }]
-        );
+        let producer = crate::ProducerBatch { producer_id: pid, producer_epoch: 0, base_sequence: 0, last_sequence: 3 };
+        let out = store.commit_object(object("o-3"), one_batch(p, Some(producer))).await.expect("commit");
+        assert_eq!(out, vec![BatchOutcome::Duplicate { base_offset: 0, log_start_offset: 4 }]);
     }
 
     #[tokio::test]
@@ -1583,33 +1309,16 @@ mod tests {
             .prepare("SELECT version FROM schema_migrations ORDER BY version")
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
             .expect("versions");
-        assert_eq!(
-            versions,
-            MIGRATIONS.iter().map(|m| m.version).collect::<Vec<_>>()
-        );
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .expect("journal mode");
+        assert_eq!(versions, MIGRATIONS.iter().map(|m| m.version).collect::<Vec<_>>());
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("journal mode");
         assert_eq!(mode, "wal");
-        let sync: i64 = conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .expect("synchronous");
+        let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("synchronous");
         assert_eq!(sync, 2, "synchronous=FULL");
-        let fk: i64 = conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .expect("foreign keys");
+        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("foreign keys");
         assert_eq!(fk, 1);
-        let counter: String = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'next_producer_id'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("counter");
-        assert_eq!(
-            counter, "1000",
-            "reopening does not re-run the initial migration"
-        );
+        let counter: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'next_producer_id'", [], |r| r.get(0)).expect("counter");
+        assert_eq!(counter, "1000", "reopening does not re-run the initial migration");
     }
 
     #[tokio::test]
@@ -1618,11 +1327,8 @@ mod tests {
         let path = dir.path().join("meta.sqlite");
         drop(SqliteMetaStore::open(&path).expect("open"));
         let conn = Connection::open(&path).expect("raw open");
-        conn.execute(
-            "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (9999, 'future', 0)",
-            [],
-        )
-        .expect("insert");
+        conn.execute("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (9999, 'future', 0)", [])
+            .expect("insert");
         drop(conn);
         let err = SqliteMetaStore::open(&path).expect_err("newer schema");
         assert!(matches!(err, MetaError::Corrupt(_)), "{err:?}");
@@ -1634,57 +1340,24 @@ mod tests {
         let path = dir.path().join("meta.sqlite");
         let store = SqliteMetaStore::open(&path).expect("open");
         let meta = store.create_topic(topic("bad", 1)).await.expect("create");
-        let p = PartitionKey {
-            topic_id: meta.id,
-            partition: 0,
-        };
-        let producer = crate::ProducerBatch {
-            producer_id: 5,
-            producer_epoch: 0,
-            base_sequence: 0,
-            last_sequence: 3,
-        };
-        store
-            .commit_object(object("o"), one_batch(p, Some(producer)))
-            .await
-            .expect("commit");
+        let p = PartitionKey { topic_id: meta.id, partition: 0 };
+        let producer = crate::ProducerBatch { producer_id: 5, producer_epoch: 0, base_sequence: 0, last_sequence: 3 };
+        store.commit_object(object("o"), one_batch(p, Some(producer))).await.expect("commit");
         {
             let conn = store.inner.lock_writer();
-            conn.execute("UPDATE producers SET batches = x'0102'", [])
-                .expect("garble");
-            conn.execute(
-                "UPDATE meta SET value = 'many' WHERE key = 'next_producer_id'",
-                [],
-            )
-            .expect("garble");
-            conn.execute("UPDATE batches SET byte_length = 5000000000", [])
-                .expect("garble");
+            conn.execute("UPDATE producers SET batches = x'0102'", []).expect("garble");
+            conn.execute("UPDATE meta SET value = 'many' WHERE key = 'next_producer_id'", []).expect("garble");
+            conn.execute("UPDATE batches SET byte_length = 5000000000", []).expect("garble");
         }
         let err = store.producer_entries(p).await.expect_err("bad blob");
         assert!(matches!(err, MetaError::Corrupt(_)), "{err:?}");
-        let next = crate::ProducerBatch {
-            base_sequence: 4,
-            last_sequence: 7,
-            ..producer
-        };
-        let err = store
-            .commit_object(object("o2"), one_batch(p, Some(next)))
-            .await
-            .expect_err("bad blob");
+        let next = crate::ProducerBatch { base_sequence: 4, last_sequence: 7, ..producer };
+        let err = store.commit_object(object("o2"), one_batch(p, Some(next))).await.expect_err("bad blob");
         assert!(matches!(err, MetaError::Corrupt(_)), "{err:?}");
-        assert_eq!(
-            store
-                .known_objects(&["o2".to_string()])
-                .await
-                .expect("known"),
-            Vec::<String>::new()
-        );
+        assert_eq!(store.known_objects(&["o2".to_string()]).await.expect("known"), Vec::<String>::new());
         let err = store.allocate_producer_id().await.expect_err("bad counter");
         assert!(matches!(err, MetaError::Corrupt(_)), "{err:?}");
-        let err = store
-            .read_index(p, 0, 10, 100)
-            .await
-            .expect_err("bad length");
+        let err = store.read_index(p, 0, 10, 100).await.expect_err("bad length");
         assert!(matches!(err, MetaError::Corrupt(_)), "{err:?}");
     }
 
@@ -1696,19 +1369,14 @@ mod tests {
         let a = Arc::new(store_in(&dir));
         let b = Arc::new(store_in(&dir));
         let meta = a.create_topic(topic("shared", 1)).await.expect("create");
-        let p = PartitionKey {
-            topic_id: meta.id,
-            partition: 0,
-        };
+        let p = PartitionKey { topic_id: meta.id, partition: 0 };
         assert_eq!(b.topic("shared").await.expect("topic"), Some(meta));
         let run = |store: Arc<SqliteMetaStore>, name: &'static str| {
             tokio::spawn(async move {
                 let mut bases = Vec::new();
                 for i in 0..100 {
-                    let out = store
-                        .commit_object(object(&format!("{name}-{i}")), one_batch(p, None))
-                        .await
-                        .expect("commit");
+                    let out =
+                        store.commit_object(object(&format!("{name}-{i}")), one_batch(p, None)).await.expect("commit");
                     match out.as_slice() {
                         [BatchOutcome::Appended { base_offset, .. }] => bases.push(*base_offset),
                         other => panic!("{other:?}"),
@@ -1718,24 +1386,11 @@ mod tests {
             })
         };
         let (x, y) = tokio::join!(run(Arc::clone(&a), "a"), run(Arc::clone(&b), "b"));
-        let mut all: Vec<i64> = x
-            .expect("task a")
-            .into_iter()
-            .chain(y.expect("task b"))
-            .collect();
+        let mut all: Vec<i64> = x.expect("task a").into_iter().chain(y.expect("task b")).collect();
         all.sort();
         assert_eq!(all, (0..200).map(|i| i * 4).collect::<Vec<_>>());
-        assert_eq!(
-            b.partition_offsets(p)
-                .await
-                .expect("offsets")
-                .map(|o| o.high_watermark),
-            Some(800)
-        );
-        assert_eq!(
-            a.cluster_id().await.expect("id"),
-            b.cluster_id().await.expect("id")
-        );
+        assert_eq!(b.partition_offsets(p).await.expect("offsets").map(|o| o.high_watermark), Some(800));
+        assert_eq!(a.cluster_id().await.expect("id"), b.cluster_id().await.expect("id"));
     }
 
     /// More concurrent reads than pooled connections wait for one instead of failing.
@@ -1758,10 +1413,7 @@ mod tests {
     #[test]
     fn kafka_uuid_strings_are_22_url_safe_chars() {
         assert_eq!(kafka_uuid_string(Uuid::nil()), "AAAAAAAAAAAAAAAAAAAAAA");
-        assert_eq!(
-            kafka_uuid_string(Uuid::from_bytes([0xff; 16])),
-            "_____________________w"
-        );
+        assert_eq!(kafka_uuid_string(Uuid::from_bytes([0xff; 16])), "_____________________w");
         // Standard base64 of bytes 00..0f is "AAECAwQFBgcICQoLDA0ODw==".
         let id = Uuid::from_bytes([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
         assert_eq!(kafka_uuid_string(id), "AAECAwQFBgcICQoLDA0ODw");
@@ -1770,30 +1422,11 @@ mod tests {
     #[test]
     fn cached_batches_round_trip_and_bad_blobs_are_corrupt() {
         let batches = vec![
-            CachedBatch {
-                first_sequence: 0,
-                last_sequence: 4,
-                base_offset: 10,
-                last_offset: 14,
-            },
-            CachedBatch {
-                first_sequence: i32::MAX,
-                last_sequence: -1,
-                base_offset: i64::MAX,
-                last_offset: -7,
-            },
+            CachedBatch { first_sequence: 0, last_sequence: 4, base_offset: 10, last_offset: 14 },
+            CachedBatch { first_sequence: i32::MAX, last_sequence: -1, base_offset: i64::MAX, last_offset: -7 },
         ];
-        assert_eq!(
-            decode_cached_batches(&encode_cached_batches(&batches)).expect("decode"),
-            batches
-        );
-        assert!(matches!(
-            decode_cached_batches(&[0u8; 23]),
-            Err(MetaError::Corrupt(_))
-        ));
-        assert!(matches!(
-            decode_cached_batches(&[0u8; 24 * 6]),
-            Err(MetaError::Corrupt(_))
-        ));
+        assert_eq!(decode_cached_batches(&encode_cached_batches(&batches)).expect("decode"), batches);
+        assert!(matches!(decode_cached_batches(&[0u8; 23]), Err(MetaError::Corrupt(_))));
+        assert!(matches!(decode_cached_batches(&[0u8; 24 * 6]), Err(MetaError::Corrupt(_))));
     }
 }

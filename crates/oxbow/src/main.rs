@@ -154,7 +154,12 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
         broker.cluster_id,
         started.elapsed().as_millis()
     );
-    println!("data: {} (objects: {}, metadata: {})", data_dir.display(), objects_dir.display(), metadata_path.display());
+    println!(
+        "data: {} (objects: {}, metadata: {})",
+        data_dir.display(),
+        objects_dir.display(),
+        metadata_path.display()
+    );
     println!("try: kcat -b {bound} -L");
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -46,8 +46,7 @@ fn unwritable_data_directory_is_refused_with_one_line() {
     // A regular file where the data directory should be.
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, b"x").expect("write");
-    let (code, _, stderr) =
-        run_to_exit(&["up", "--listen", "127.0.0.1:0", "--data-dir", file.to_str().expect("utf8")]);
+    let (code, _, stderr) = run_to_exit(&["up", "--listen", "127.0.0.1:0", "--data-dir", file.to_str().expect("utf8")]);
     assert_eq!(code, 1, "{stderr}");
     assert!(single_reason(&stderr).contains("data directory"), "{stderr}");
 }
@@ -57,13 +56,7 @@ fn occupied_port_is_refused_with_one_line() {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = holder.local_addr().expect("addr").to_string();
     let dir = tempfile::tempdir().expect("tempdir");
-    let (code, _, stderr) = run_to_exit(&[
-        "up",
-        "--listen",
-        &addr,
-        "--data-dir",
-        dir.path().to_str().expect("utf8"),
-    ]);
+    let (code, _, stderr) = run_to_exit(&["up", "--listen", &addr, "--data-dir", dir.path().to_str().expect("utf8")]);
     assert_eq!(code, 1, "{stderr}");
     let line = single_reason(&stderr);
     assert!(line.contains("already in use") && line.contains(&addr), "{line}");

@@ -15,7 +15,9 @@ use crate::{errors, Broker};
 fn advertised() -> Vec<ApiVersion> {
     SUPPORTED
         .iter()
-        .map(|(key, min, max)| ApiVersion::default().with_api_key(*key as i16).with_min_version(*min).with_max_version(*max))
+        .map(|(key, min, max)| {
+            ApiVersion::default().with_api_key(*key as i16).with_min_version(*min).with_max_version(*max)
+        })
         .collect()
 }
 

@@ -72,14 +72,19 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: FetchReques
             partitions,
         });
     }
-    let response_max_bytes = if version >= 3 { req.max_bytes.max(0).min(broker.config.fetch_max_bytes) } else { broker.config.fetch_max_bytes } as u64;
+    let response_max_bytes = if version >= 3 {
+        req.max_bytes.max(0).min(broker.config.fetch_max_bytes)
+    } else {
+        broker.config.fetch_max_bytes
+    } as u64;
     let min_bytes = req.min_bytes.max(0) as u64;
     let wait = Duration::from_millis(req.max_wait_ms.clamp(0, FETCH_WAIT_MS_MAX) as u64);
     let deadline = tokio::time::Instant::now() + wait;
     let mut commits = broker.engine.commits();
     loop {
         commits.borrow_and_update();
-        let (responses, total_bytes, any_error) = read_all(broker, &wanted, req.isolation_level, response_max_bytes).await;
+        let (responses, total_bytes, any_error) =
+            read_all(broker, &wanted, req.isolation_level, response_max_bytes).await;
         let now = tokio::time::Instant::now();
         if total_bytes >= min_bytes || any_error || now >= deadline || total_bytes > 0 && min_bytes == 0 {
             return FetchResponse::default().with_error_code(errors::NONE).with_session_id(0).with_responses(responses);

@@ -30,7 +30,8 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: ListOffsets
                 .with_timestamp(-1)
                 .with_offset(-1)
                 .with_leader_epoch(0);
-            let Some(topic) = topic.as_ref().filter(|tm| p.partition_index >= 0 && p.partition_index < tm.partition_count)
+            let Some(topic) =
+                topic.as_ref().filter(|tm| p.partition_index >= 0 && p.partition_index < tm.partition_count)
             else {
                 partitions.push(r.with_error_code(errors::UNKNOWN_TOPIC_OR_PARTITION).with_leader_epoch(-1));
                 continue;
@@ -50,15 +51,17 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: ListOffsets
                     MAX_TIMESTAMP if version >= 7 => {
                         Some(broker.engine.max_timestamp_offset(key).await?.map(|(o, ts)| (ts, o)).unwrap_or((-1, -1)))
                     }
-                    ts if ts >= 0 => {
-                        Some(broker.engine.offset_for_timestamp(key, ts).await?.map(|(o, ts)| (ts, o)).unwrap_or((-1, -1)))
-                    }
+                    ts if ts >= 0 => Some(
+                        broker.engine.offset_for_timestamp(key, ts).await?.map(|(o, ts)| (ts, o)).unwrap_or((-1, -1)),
+                    ),
                     _ => None,
                 })
             }
             .await;
             r = match result {
-                Ok(Some((timestamp, offset))) => r.with_error_code(errors::NONE).with_timestamp(timestamp).with_offset(offset),
+                Ok(Some((timestamp, offset))) => {
+                    r.with_error_code(errors::NONE).with_timestamp(timestamp).with_offset(offset)
+                }
                 Ok(None) => r.with_error_code(errors::INVALID_REQUEST),
                 Err(e) => {
                     tracing::warn!(error = %e, "list offsets failed");

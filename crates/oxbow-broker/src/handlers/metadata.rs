@@ -82,7 +82,8 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
             Err(e) => tracing::warn!(error = %e, "metadata: listing topics failed"),
         },
         Some(wanted) => {
-            let allow_auto_create = (version < 4 || req.allow_auto_topic_creation) && broker.config.auto_create_topics_enable;
+            let allow_auto_create =
+                (version < 4 || req.allow_auto_topic_creation) && broker.config.auto_create_topics_enable;
             for t in wanted {
                 let name = t.name.as_ref().map(|n| n.0.to_string());
                 let lookup = match &name {
@@ -129,9 +130,11 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
         .with_cluster_id(Some(s(&broker.cluster_id)))
         .with_controller_id(BrokerId(broker.config.node_id))
         .with_topics(topics)
-        .with_cluster_authorized_operations(if (8..=10).contains(&version) && req.include_cluster_authorized_operations {
-            CLUSTER_OPERATIONS_ALL
-        } else {
-            AUTHORIZED_OPERATIONS_OMITTED
-        })
+        .with_cluster_authorized_operations(
+            if (8..=10).contains(&version) && req.include_cluster_authorized_operations {
+                CLUSTER_OPERATIONS_ALL
+            } else {
+                AUTHORIZED_OPERATIONS_OMITTED
+            },
+        )
 }

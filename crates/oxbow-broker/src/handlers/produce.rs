@@ -42,11 +42,13 @@ fn error(code: i16, message: impl Into<Option<String>>) -> Pending {
 fn batch_error_code(e: &BatchError, version: i16) -> i16 {
     match e {
         BatchError::TooLarge { .. } => errors::MESSAGE_TOO_LARGE,
-        BatchError::CrcMismatch { .. } | BatchError::Truncated | BatchError::UnknownCompression(_) => errors::CORRUPT_MESSAGE,
-        BatchError::Decompress(DecompressError::Corrupt { .. }) => errors::CORRUPT_MESSAGE,
-        BatchError::UnsupportedMagic(_) | BatchError::Invalid(_) | BatchError::Decompress(DecompressError::TooLarge { .. }) => {
-            errors::invalid_record_for_produce(version)
+        BatchError::CrcMismatch { .. } | BatchError::Truncated | BatchError::UnknownCompression(_) => {
+            errors::CORRUPT_MESSAGE
         }
+        BatchError::Decompress(DecompressError::Corrupt { .. }) => errors::CORRUPT_MESSAGE,
+        BatchError::UnsupportedMagic(_)
+        | BatchError::Invalid(_)
+        | BatchError::Decompress(DecompressError::TooLarge { .. }) => errors::invalid_record_for_produce(version),
     }
 }
 
