@@ -26,6 +26,12 @@ pub struct BrokerConfig {
     /// Requests read ahead on one connection while earlier ones are still answered.
     pub connection_in_flight_requests_max: usize,
     pub connections_max: usize,
+    /// Kafka's `queued.max.request.bytes`: bytes of requests read but not yet
+    /// handed to the log engine, across all connections. Readers wait when full.
+    pub queued_max_request_bytes: usize,
+    /// Kafka's `connections.max.idle.ms`: a connection that sends no request
+    /// for this long is closed.
+    pub connections_max_idle_ms: u64,
     /// Kafka's `fetch.max.bytes`: the cap on one Fetch response.
     pub fetch_max_bytes: i32,
     pub log: LogConfig,
@@ -52,6 +58,8 @@ impl Default for BrokerConfig {
             socket_request_max_bytes: oxbow_codec::frame::REQUEST_FRAME_BYTES_MAX_DEFAULT,
             connection_in_flight_requests_max: 32,
             connections_max: 10_000,
+            queued_max_request_bytes: 512 * 1024 * 1024,
+            connections_max_idle_ms: 600_000,
             fetch_max_bytes: 57_671_680,
             log: LogConfig::default(),
             explicitly_set: BTreeMap::new(),
@@ -102,6 +110,13 @@ impl BrokerConfig {
             "socket.request.max.bytes" => self.socket_request_max_bytes = at_least(name, parse(name, value)?, 1024)?,
             "fetch.max.bytes" => self.fetch_max_bytes = at_least(name, parse(name, value)?, 1024)?,
             "max.connections" => self.connections_max = at_least(name, parse(name, value)?, 1)?,
+            "queued.max.request.bytes" => {
+                self.queued_max_request_bytes = at_least(name, parse(name, value)?, 1024 * 1024)?
+            }
+            "connections.max.idle.ms" => self.connections_max_idle_ms = at_least(name, parse(name, value)?, 1000)?,
+            "oxbow.append.queue.bytes.max" => {
+                self.log.append_queue_bytes_max = at_least(name, parse(name, value)?, 1024 * 1024)?
+            }
             "oxbow.connection.in.flight.requests.max" => {
                 self.connection_in_flight_requests_max = at_least(name, parse(name, value)?, 1)?
             }
@@ -153,6 +168,13 @@ impl BrokerConfig {
             ("socket.request.max.bytes", self.socket_request_max_bytes.to_string(), set("socket.request.max.bytes")),
             ("fetch.max.bytes", self.fetch_max_bytes.to_string(), set("fetch.max.bytes")),
             ("max.connections", self.connections_max.to_string(), set("max.connections")),
+            ("queued.max.request.bytes", self.queued_max_request_bytes.to_string(), set("queued.max.request.bytes")),
+            ("connections.max.idle.ms", self.connections_max_idle_ms.to_string(), set("connections.max.idle.ms")),
+            (
+                "oxbow.append.queue.bytes.max",
+                self.log.append_queue_bytes_max.to_string(),
+                set("oxbow.append.queue.bytes.max"),
+            ),
             ("oxbow.flush.interval.ms", self.log.flush_interval_ms.to_string(), set("oxbow.flush.interval.ms")),
             ("oxbow.flush.bytes", self.log.flush_bytes.to_string(), set("oxbow.flush.bytes")),
             ("oxbow.read.cache.bytes", self.log.read_cache_bytes.to_string(), set("oxbow.read.cache.bytes")),

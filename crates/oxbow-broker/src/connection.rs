@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
@@ -49,10 +50,16 @@ pub async fn run(socket: TcpStream, peer: SocketAddr, broker: Arc<Broker>) {
     });
 
     let limit = broker.config.socket_request_max_bytes;
+    let idle = Duration::from_millis(broker.config.connections_max_idle_ms);
     loop {
         let mut prefix = [0u8; 4];
-        if rd.read_exact(&mut prefix).await.is_err() {
-            break;
+        match tokio::time::timeout(idle, rd.read_exact(&mut prefix)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => break,
+            Err(_) => {
+                tracing::debug!(%peer, "closing idle connection (connections.max.idle.ms)");
+                break;
+            }
         }
         let length = match oxbow_codec::frame::check_frame_length(prefix, limit) {
             Ok(l) => l,
@@ -61,11 +68,18 @@ pub async fn run(socket: TcpStream, peer: SocketAddr, broker: Arc<Broker>) {
                 break;
             }
         };
+        // Reserve the frame's bytes from the broker-wide budget before
+        // allocating, so many large or slow requests cannot exhaust memory.
+        let permits = length.clamp(1, broker.config.queued_max_request_bytes) as u32;
+        let Ok(reserved) = broker.request_bytes.clone().acquire_many_owned(permits).await else { break };
         let mut frame = vec![0u8; length];
-        if rd.read_exact(&mut frame).await.is_err() {
-            break;
+        match tokio::time::timeout(idle, rd.read_exact(&mut frame)).await {
+            Ok(Ok(_)) => {}
+            _ => break,
         }
         let reply = dispatch::dispatch(&broker, Bytes::from(frame), peer).await;
+        // Produce batches now count against the log engine's queue budget.
+        drop(reserved);
         let close = matches!(reply, dispatch::Started::Close);
         let handle = match reply {
             dispatch::Started::Deferred(fut) => tokio::spawn(fut),

@@ -38,6 +38,8 @@ pub struct LogConfig {
     pub flush_bytes: usize,
     /// Batches waiting for a flush; producers wait (backpressure) when full.
     pub append_queue_batches_max: usize,
+    /// Bytes of batches waiting for a flush; producers wait when full.
+    pub append_queue_bytes_max: usize,
     /// Bytes of object data kept in memory for reads.
     pub read_cache_bytes: usize,
     /// Index rows looked up per partition per read.
@@ -58,6 +60,7 @@ impl Default for LogConfig {
             flush_interval_ms: 2,
             flush_bytes: 4 * 1024 * 1024,
             append_queue_batches_max: 16 * 1024,
+            append_queue_bytes_max: 256 * 1024 * 1024,
             read_cache_bytes: 256 * 1024 * 1024,
             read_index_entries_max: 1024,
             object_gc_grace_ms: 5 * 60 * 1000,
@@ -124,6 +127,8 @@ pub(crate) struct AppendJob {
     producer: Option<oxbow_meta_store::ProducerBatch>,
     enqueued: tokio::time::Instant,
     reply: oneshot::Sender<Result<BatchOutcome, LogError>>,
+    /// Holds the batch's share of `append_queue_bytes_max` until it is flushed.
+    _queued_bytes: tokio::sync::OwnedSemaphorePermit,
 }
 
 pub struct LogEngine {
@@ -131,6 +136,7 @@ pub struct LogEngine {
     objects: Arc<dyn ObjectStore>,
     config: LogConfig,
     queue: mpsc::Sender<AppendJob>,
+    queue_bytes: Arc<tokio::sync::Semaphore>,
     cache: Arc<ReadCache>,
     commits: watch::Receiver<u64>,
 }
@@ -138,7 +144,8 @@ pub struct LogEngine {
 impl LogEngine {
     /// Starts the engine's flusher task on the current tokio runtime.
     pub fn start(meta: Arc<dyn MetaStore>, objects: Arc<dyn ObjectStore>, config: LogConfig) -> Arc<Self> {
-        assert!(config.flush_bytes > 0 && config.append_queue_batches_max > 0);
+        assert!(config.flush_bytes > 0 && config.append_queue_batches_max > 0 && config.append_queue_bytes_max > 0);
+        let queue_bytes = Arc::new(tokio::sync::Semaphore::new(config.append_queue_bytes_max));
         let (queue, rx) = mpsc::channel(config.append_queue_batches_max);
         let cache = Arc::new(ReadCache::new(config.read_cache_bytes));
         let (commit_tx, commits) = watch::channel(0u64);
@@ -153,7 +160,7 @@ impl LogEngine {
             sequence: 0,
         };
         tokio::spawn(flusher.run(rx));
-        Arc::new(LogEngine { meta, objects, config, queue, cache, commits })
+        Arc::new(LogEngine { meta, objects, config, queue, queue_bytes, cache, commits })
     }
 
     pub fn meta(&self) -> &Arc<dyn MetaStore> {
@@ -172,6 +179,10 @@ impl LogEngine {
         batch: Bytes,
         info: &oxbow_codec::batch::BatchInfo,
     ) -> Result<AppendTicket, LogError> {
+        // A batch larger than the whole budget takes the whole budget.
+        let permits = batch.len().clamp(1, self.config.append_queue_bytes_max) as u32;
+        let queued_bytes =
+            self.queue_bytes.clone().acquire_many_owned(permits).await.map_err(|_| LogError::ShuttingDown)?;
         let (reply, rx) = oneshot::channel();
         let producer = info.is_idempotent().then(|| oxbow_meta_store::ProducerBatch {
             producer_id: info.producer_id,
@@ -187,6 +198,7 @@ impl LogEngine {
             producer,
             enqueued: tokio::time::Instant::now(),
             reply,
+            _queued_bytes: queued_bytes,
         };
         self.queue.send(job).await.map_err(|_| LogError::ShuttingDown)?;
         Ok(AppendTicket { rx })
