@@ -1,0 +1,259 @@
+//! Kafka wire-level behaviour of the real binary that the client libraries
+//! hide: idempotent duplicates and fencing, LogAppendTime stamping,
+//! DescribeProducers, ListOffsets MAX_TIMESTAMP, ApiVersions contents.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
+
+struct Broker {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Broker {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oxbow"))
+        .args(["up", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().expect("utf8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn oxbow");
+    let line = BufReader::new(child.stdout.take().expect("stdout")).lines().next().expect("line").expect("utf8");
+    let addr = line.split("listening on ").nth(1).and_then(|r| r.split_whitespace().next()).expect("addr").to_string();
+    Broker { child, addr, _dir: dir }
+}
+
+struct Conn {
+    stream: TcpStream,
+    correlation_id: i32,
+}
+
+impl Conn {
+    fn open(addr: &str) -> Self {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+        Conn { stream, correlation_id: 0 }
+    }
+
+    fn call<Req: Encodable, Resp: Decodable>(&mut self, key: ApiKey, version: i16, req: &Req) -> Resp {
+        self.correlation_id += 1;
+        let header = RequestHeader::default()
+            .with_request_api_key(key as i16)
+            .with_request_api_version(version)
+            .with_correlation_id(self.correlation_id)
+            .with_client_id(Some(StrBytes::from_static_str("wire-test")));
+        let mut body = BytesMut::new();
+        header.encode(&mut body, key.request_header_version(version)).expect("header");
+        req.encode(&mut body, version).expect("body");
+        let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+        frame.extend_from_slice(&body);
+        self.stream.write_all(&frame).expect("write");
+        let mut len = [0u8; 4];
+        self.stream.read_exact(&mut len).expect("response length");
+        let mut buf = vec![0u8; i32::from_be_bytes(len) as usize];
+        self.stream.read_exact(&mut buf).expect("response body");
+        let mut buf = Bytes::from(buf);
+        let header = ResponseHeader::decode(&mut buf, key.response_header_version(version)).expect("resp header");
+        assert_eq!(header.correlation_id, self.correlation_id);
+        Resp::decode(&mut buf, version).expect("decode response")
+    }
+}
+
+fn topic(name: &str) -> TopicName {
+    TopicName(StrBytes::from_string(name.to_string()))
+}
+
+fn create_topic(c: &mut Conn, name: &str, configs: &[(&str, &str)]) {
+    let t = create_topics_request::CreatableTopic::default()
+        .with_name(topic(name))
+        .with_num_partitions(1)
+        .with_replication_factor(1)
+        .with_configs(
+            configs
+                .iter()
+                .map(|(k, v)| {
+                    create_topics_request::CreatableTopicConfig::default()
+                        .with_name(StrBytes::from_string(k.to_string()))
+                        .with_value(Some(StrBytes::from_string(v.to_string())))
+                })
+                .collect(),
+        );
+    let resp: CreateTopicsResponse =
+        c.call(ApiKey::CreateTopics, 7, &CreateTopicsRequest::default().with_topics(vec![t]).with_timeout_ms(5000));
+    assert_eq!(resp.topics[0].error_code, 0, "{:?}", resp.topics[0].error_message);
+}
+
+fn batch(producer_id: i64, epoch: i16, base_sequence: i32, timestamps: &[i64]) -> Bytes {
+    let records: Vec<Record> = timestamps
+        .iter()
+        .enumerate()
+        .map(|(i, ts)| Record {
+            transactional: false,
+            control: false,
+            partition_leader_epoch: 0,
+            producer_id,
+            producer_epoch: epoch,
+            timestamp_type: TimestampType::Creation,
+            offset: i as i64,
+            sequence: base_sequence + i as i32,
+            timestamp: *ts,
+            key: None,
+            value: Some(Bytes::from(format!("v{i}"))),
+            headers: Default::default(),
+            delete_horizon: false,
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(&mut buf, &records, &RecordEncodeOptions { version: 2, compression: Compression::None })
+        .expect("encode");
+    buf.freeze()
+}
+
+/// Produces one batch at Produce v9; returns (error code, base offset, log append time).
+fn produce(c: &mut Conn, name: &str, records: Bytes) -> (i16, i64, i64) {
+    let req = ProduceRequest::default().with_acks(-1).with_timeout_ms(5000).with_topic_data(vec![
+        produce_request::TopicProduceData::default().with_name(topic(name)).with_partition_data(vec![
+            produce_request::PartitionProduceData::default().with_index(0).with_records(Some(records)),
+        ]),
+    ]);
+    let resp: ProduceResponse = c.call(ApiKey::Produce, 9, &req);
+    let p = &resp.responses[0].partition_responses[0];
+    (p.error_code, p.base_offset, p.log_append_time_ms)
+}
+
+fn init_producer_id(c: &mut Conn) -> i64 {
+    let resp: InitProducerIdResponse = c.call(
+        ApiKey::InitProducerId,
+        4,
+        // Idempotent producers send a null transactional id (kafka-protocol's default is "").
+        &InitProducerIdRequest::default()
+            .with_transactional_id(None)
+            .with_producer_id(ProducerId(-1))
+            .with_producer_epoch(-1),
+    );
+    assert_eq!(resp.error_code, 0);
+    assert_eq!(resp.producer_epoch, 0);
+    resp.producer_id.0
+}
+
+fn list_offset(c: &mut Conn, name: &str, timestamp: i64) -> (i16, i64, i64) {
+    let req = ListOffsetsRequest::default().with_replica_id(BrokerId(-1)).with_topics(vec![
+        list_offsets_request::ListOffsetsTopic::default().with_name(topic(name)).with_partitions(vec![
+            list_offsets_request::ListOffsetsPartition::default().with_partition_index(0).with_timestamp(timestamp),
+        ]),
+    ]);
+    let resp: ListOffsetsResponse = c.call(ApiKey::ListOffsets, 7, &req);
+    let p = &resp.topics[0].partitions[0];
+    (p.error_code, p.offset, p.timestamp)
+}
+
+#[test]
+fn idempotent_duplicates_sequence_gaps_and_fencing() {
+    let b = start();
+    let mut c = Conn::open(&b.addr);
+    create_topic(&mut c, "idem", &[]);
+    let pid = init_producer_id(&mut c);
+    assert_ne!(pid, init_producer_id(&mut c), "every InitProducerId gets a fresh id");
+
+    assert_eq!(produce(&mut c, "idem", batch(pid, 0, 0, &[1, 2, 3])).0, 0);
+    // The same batch again (a retry) is answered with its original offset and not appended.
+    assert_eq!(produce(&mut c, "idem", batch(pid, 0, 0, &[1, 2, 3])), (0, 0, -1));
+    assert_eq!(produce(&mut c, "idem", batch(pid, 0, 3, &[4])), (0, 3, -1));
+    // A gap in sequence numbers: OUT_OF_ORDER_SEQUENCE_NUMBER, nothing appended.
+    assert_eq!(produce(&mut c, "idem", batch(pid, 0, 9, &[5])).0, 45);
+    // A bumped epoch starts again at sequence 0; the old epoch is then fenced.
+    assert_eq!(produce(&mut c, "idem", batch(pid, 1, 0, &[6])), (0, 4, -1));
+    assert_eq!(produce(&mut c, "idem", batch(pid, 0, 4, &[7])).0, 47);
+    assert_eq!(list_offset(&mut c, "idem", -1).1, 5, "offsets 0..5 dense, nothing from refused batches");
+
+    let req = DescribeProducersRequest::default()
+        .with_topics(vec![describe_producers_request::TopicRequest::default()
+            .with_name(topic("idem"))
+            .with_partition_indexes(vec![0])]);
+    let resp: DescribeProducersResponse = c.call(ApiKey::DescribeProducers, 0, &req);
+    let part = &resp.topics[0].partitions[0];
+    assert_eq!(part.error_code, 0);
+    let state = part.active_producers.iter().find(|s| s.producer_id.0 == pid).expect("producer listed");
+    assert_eq!((state.producer_epoch, state.last_sequence), (1, 0));
+}
+
+#[test]
+fn log_append_time_topics_stamp_batches_and_timestamp_lookups_work() {
+    let b = start();
+    let mut c = Conn::open(&b.addr);
+    create_topic(&mut c, "lat", &[("message.timestamp.type", "LogAppendTime")]);
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64;
+    let (err, base, append_time) = produce(&mut c, "lat", batch(-1, -1, -1, &[5, 6]));
+    assert_eq!((err, base), (0, 0));
+    assert!(append_time >= before, "log append time {append_time} is the broker's clock");
+
+    let req =
+        FetchRequest::default().with_replica_id(BrokerId(-1)).with_max_wait_ms(0).with_max_bytes(1 << 20).with_topics(
+            vec![fetch_request::FetchTopic::default().with_topic(topic("lat")).with_partitions(vec![
+                fetch_request::FetchPartition::default()
+                    .with_partition(0)
+                    .with_fetch_offset(0)
+                    .with_partition_max_bytes(1 << 20),
+            ])],
+        );
+    let resp: FetchResponse = c.call(ApiKey::Fetch, 11, &req);
+    let raw = resp.responses[0].partitions[0].records.clone().expect("records");
+    // Batch header: attributes at 21..23 (bit 3 = LogAppendTime), max timestamp at 35..43.
+    assert_ne!(i16::from_be_bytes([raw[21], raw[22]]) & 0x08, 0, "timestamp type is LogAppendTime");
+    let max_ts = i64::from_be_bytes(raw[35..43].try_into().expect("8 bytes"));
+    assert_eq!(max_ts, append_time, "clients read every record's timestamp from the batch max timestamp");
+    let mut records = raw.clone();
+    let sets = RecordBatchDecoder::decode_all(&mut records).expect("decodable, CRC valid after stamping");
+    let recs: Vec<&Record> = sets.iter().flat_map(|s| s.records.iter()).collect();
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r.timestamp_type == TimestampType::LogAppend));
+
+    create_topic(&mut c, "ts", &[]);
+    produce(&mut c, "ts", batch(-1, -1, -1, &[100, 300, 200]));
+    produce(&mut c, "ts", batch(-1, -1, -1, &[250, 400]));
+    assert_eq!(list_offset(&mut c, "ts", -3), (0, 4, 400), "MAX_TIMESTAMP: the record holding it");
+    // Kafka's rule: the earliest offset whose timestamp is >= the target.
+    assert_eq!(list_offset(&mut c, "ts", 150), (0, 1, 300));
+    assert_eq!(list_offset(&mut c, "ts", 255), (0, 1, 300), "offset 1 (300) comes before offset 3 (250)");
+    assert_eq!(list_offset(&mut c, "ts", 301), (0, 4, 400));
+    assert_eq!(list_offset(&mut c, "ts", 401), (0, -1, -1), "none at or after");
+    assert_eq!(list_offset(&mut c, "ts", -2), (0, 0, -1));
+    assert_eq!(list_offset(&mut c, "ts", -1), (0, 5, -1));
+}
+
+#[test]
+fn api_versions_lists_exactly_the_supported_table_at_v3_and_v0() {
+    let b = start();
+    let mut c = Conn::open(&b.addr);
+    for version in [0, 3] {
+        let resp: ApiVersionsResponse = c.call(
+            ApiKey::ApiVersions,
+            version,
+            &ApiVersionsRequest::default()
+                .with_client_software_name(StrBytes::from_static_str("wire-test"))
+                .with_client_software_version(StrBytes::from_static_str("1")),
+        );
+        assert_eq!(resp.error_code, 0);
+        let got: Vec<(i16, i16, i16)> =
+            resp.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect();
+        let want: Vec<(i16, i16, i16)> =
+            oxbow_broker::versions::SUPPORTED.iter().map(|(k, min, max)| (*k as i16, *min, *max)).collect();
+        assert_eq!(got, want);
+    }
+}
