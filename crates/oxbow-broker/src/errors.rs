@@ -6,6 +6,7 @@ pub const OFFSET_OUT_OF_RANGE: i16 = 1;
 pub const CORRUPT_MESSAGE: i16 = 2;
 pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 pub const LEADER_NOT_AVAILABLE: i16 = 5;
+pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
 pub const MESSAGE_TOO_LARGE: i16 = 10;
 pub const INVALID_TOPIC_EXCEPTION: i16 = 17;
 pub const INVALID_REQUIRED_ACKS: i16 = 21;
@@ -95,5 +96,16 @@ pub fn for_meta_error(e: &oxbow_meta_store::MetaError) -> i16 {
         MetaError::OffsetOutOfRange { .. } => OFFSET_OUT_OF_RANGE,
         MetaError::Unavailable(_) => KAFKA_STORAGE_ERROR,
         MetaError::Corrupt(_) => UNKNOWN_SERVER_ERROR,
+    }
+}
+
+/// KAFKA_STORAGE_ERROR exists in Fetch responses only from v6 (KIP-112);
+/// older fetchers get NOT_LEADER_OR_FOLLOWER, which makes them refresh
+/// metadata and retry, as Apache Kafka answers them.
+pub fn storage_error_for_fetch(version: i16) -> i16 {
+    if version >= 6 {
+        KAFKA_STORAGE_ERROR
+    } else {
+        NOT_LEADER_OR_FOLLOWER
     }
 }

@@ -84,7 +84,7 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: FetchReques
     loop {
         commits.borrow_and_update();
         let (responses, total_bytes, any_error) =
-            read_all(broker, &wanted, req.isolation_level, response_max_bytes).await;
+            read_all(broker, version, &wanted, req.isolation_level, response_max_bytes).await;
         let now = tokio::time::Instant::now();
         if total_bytes >= min_bytes || any_error || now >= deadline || total_bytes > 0 && min_bytes == 0 {
             return FetchResponse::default().with_error_code(errors::NONE).with_session_id(0).with_responses(responses);
@@ -111,6 +111,7 @@ fn partition(index: i32, code: i16) -> PartitionData {
 
 async fn read_all(
     broker: &Broker,
+    version: i16,
     wanted: &[Wanted],
     isolation_level: i8,
     response_max_bytes: u64,
@@ -163,7 +164,10 @@ async fn read_all(
                 Err(e) => {
                     tracing::warn!(error = %e, "fetch: read failed");
                     any_error = true;
-                    data.error_code = errors::for_log_error(&e);
+                    data.error_code = match errors::for_log_error(&e) {
+                        errors::KAFKA_STORAGE_ERROR => errors::storage_error_for_fetch(version),
+                        code => code,
+                    };
                 }
             }
             if isolation_level == 1 {
