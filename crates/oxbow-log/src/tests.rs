@@ -222,3 +222,66 @@ fn find_file(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
     }
     None
 }
+
+/// An object store whose writes fail while `failing` is set (fault injection).
+struct FlakyStore {
+    inner: LocalDirStore,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for FlakyStore {
+    async fn put(&self, key: &str, data: Bytes) -> Result<(), oxbow_object_store::ObjectStoreError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(oxbow_object_store::ObjectStoreError::Io {
+                key: key.to_string(),
+                source: std::io::Error::other("injected fault"),
+            });
+        }
+        self.inner.put(key, data).await
+    }
+    async fn get(&self, key: &str) -> Result<Bytes, oxbow_object_store::ObjectStoreError> {
+        self.inner.get(key).await
+    }
+    async fn get_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Bytes, oxbow_object_store::ObjectStoreError> {
+        self.inner.get_range(key, range).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), oxbow_object_store::ObjectStoreError> {
+        self.inner.delete(key).await
+    }
+    async fn list(&self) -> Result<Vec<oxbow_object_store::ObjectMeta>, oxbow_object_store::ObjectStoreError> {
+        self.inner.list().await
+    }
+}
+
+#[tokio::test]
+async fn failed_object_writes_give_retriable_errors_and_consume_no_offsets() {
+    let f = fixture(1).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flaky = Arc::new(FlakyStore {
+        inner: LocalDirStore::open(dir.path()).expect("open"),
+        failing: std::sync::atomic::AtomicBool::new(true),
+    });
+    let engine = LogEngine::start(f.meta.clone(), flaky.clone(), LogConfig::default());
+    let p = PartitionKey { topic_id: f.topic_id, partition: 0 };
+    let mut tickets = Vec::new();
+    for i in 0..5 {
+        let b = batch(&[&format!("lost{i}")], Some((42, 0, i)), 1);
+        tickets.push(engine.enqueue(p, b.clone(), &info(&b)).await.expect("queued"));
+    }
+    for t in tickets {
+        let err = t.wait().await.expect_err("the store is failing");
+        assert!(err.is_retriable(), "{err}");
+    }
+    flaky.failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    // The producer retries from the first failed sequence: accepted at offset 0.
+    let b = batch(&["kept"], Some((42, 0, 0)), 1);
+    let outcome = engine.enqueue(p, b.clone(), &info(&b)).await.expect("queued").wait().await.expect("commit");
+    assert_eq!(outcome, BatchOutcome::Appended { base_offset: 0, log_start_offset: 0 });
+    let read = engine.read(p, 0, 1 << 20, true).await.expect("read").expect("exists");
+    assert_eq!(values_of(&read.records), vec![(0, "kept".to_string())]);
+}
