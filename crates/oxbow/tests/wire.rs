@@ -257,3 +257,17 @@ fn api_versions_lists_exactly_the_supported_table_at_v3_and_v0() {
         assert_eq!(got, want);
     }
 }
+
+#[test]
+fn api_versions_v3_refuses_invalid_client_software_fields() {
+    let b = start();
+    let mut c = Conn::open(&b.addr);
+    let resp: ApiVersionsResponse = c.call(
+        ApiKey::ApiVersions,
+        3,
+        &ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("bad name!"))
+            .with_client_software_version(StrBytes::from_static_str("1.0")),
+    );
+    assert_eq!(resp.error_code, 42, "INVALID_REQUEST, as Kafka answers");
+}

@@ -21,11 +21,38 @@ fn advertised() -> Vec<ApiVersion> {
         .collect()
 }
 
-pub async fn handle(_broker: &Arc<Broker>, _ctx: &RequestContext, _req: ApiVersionsRequest) -> ApiVersionsResponse {
+/// Kafka's rule for v3+ client software name and version (KIP-511):
+/// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?`.
+fn valid_software_field(v: &str) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
+}
+
+pub async fn handle(_broker: &Arc<Broker>, ctx: &RequestContext, req: ApiVersionsRequest) -> ApiVersionsResponse {
+    let invalid = ctx.api_version >= 3
+        && !(valid_software_field(req.client_software_name.as_str())
+            && valid_software_field(req.client_software_version.as_str()));
+    let error_code = if invalid { errors::INVALID_REQUEST } else { errors::NONE };
     ApiVersionsResponse::default()
-        .with_error_code(errors::NONE)
+        .with_error_code(error_code)
         .with_api_keys(advertised())
         .with_finalized_features_epoch(-1)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn software_fields_follow_kip_511() {
+        for ok in ["librdkafka", "2.12.1", "apache-kafka-java", "4.0.0-rc1", "a"] {
+            assert!(super::valid_software_field(ok), "{ok}");
+        }
+        for bad in ["", "-x", "x-", "4.10.0+2.12.1", "sp ace", "x."] {
+            assert!(!super::valid_software_field(bad), "{bad}");
+        }
+    }
 }
 
 /// The answer to an ApiVersions request whose version we do not support:
