@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::{
-    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, DeadObject, IndexEntry, MetaError, MetaStore,
-    NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerBatch, TopicMeta,
+    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject, IndexEntry,
+    MetaError, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerBatch, TopicMeta,
 };
 
 /// Base of the clock the checks use (2023-11-14).
@@ -37,6 +37,11 @@ pub async fn run_all(store: &dyn MetaStore) {
     cluster_id_is_stable(store).await;
     broker_leases_expire(store).await;
     concurrent_commits_get_dense_unique_offsets(store).await;
+    group_offsets_round_trip_and_replace(store).await;
+    group_offsets_commit_is_all_or_nothing(store).await;
+    group_offsets_are_per_group(store).await;
+    group_offsets_fetch_and_delete(store).await;
+    delete_topic_removes_its_group_offsets(store).await;
 }
 
 // ---------------------------------------------------------------------------
@@ -850,4 +855,189 @@ async fn concurrent_commits_get_dense_unique_offsets(store: &dyn MetaStore) {
     let rows = all_entries(store, p).await;
     assert_eq!(rows.len(), 2 * COMMITS);
     assert_dense(&o, &rows);
+}
+
+// ---------------------------------------------------------------------------
+// Consumer-group offsets (group ids start with "go-"; no other check uses groups)
+
+fn committed(partition: PartitionKey, offset: i64, leader_epoch: i32, metadata: Option<&str>) -> CommittedOffset {
+    CommittedOffset {
+        partition,
+        offset,
+        leader_epoch,
+        metadata: metadata.map(str::to_string),
+        commit_timestamp_ms: T0.saturating_add(offset),
+    }
+}
+
+fn sorted(mut offsets: Vec<CommittedOffset>) -> Vec<CommittedOffset> {
+    offsets.sort_by_key(|o| o.partition);
+    offsets
+}
+
+async fn go_groups(store: &dyn MetaStore) -> Vec<String> {
+    let groups = store.groups_with_offsets().await.expect("groups");
+    let mut sorted_groups = groups.clone();
+    sorted_groups.sort();
+    sorted_groups.dedup();
+    assert_eq!(groups, sorted_groups, "groups_with_offsets is sorted and distinct");
+    groups.into_iter().filter(|g| g.starts_with("go-")).collect()
+}
+
+async fn group_offsets_round_trip_and_replace(store: &dyn MetaStore) {
+    let a = create(store, "go-rt-a", 3).await;
+    let b = create(store, "go-rt-b", 2).await;
+    assert_eq!(store.group_offsets("go-rt", None).await.expect("empty"), vec![]);
+    // Input deliberately out of order; metadata None, empty and non-empty
+    // must stay distinct; leader epochs -1 and real ones are kept.
+    let first = vec![
+        committed(pk(&b, 1), 7, 3, Some("x")),
+        committed(pk(&a, 2), 0, -1, None),
+        committed(pk(&a, 0), 42, 5, Some("")),
+        committed(pk(&b, 0), i64::MAX, i32::MAX, Some("meta \u{e9}\n")),
+    ];
+    store.commit_group_offsets("go-rt", first.clone()).await.expect("commit");
+    assert_eq!(store.group_offsets("go-rt", None).await.expect("fetch all"), sorted(first.clone()));
+
+    // A second commit replaces per partition and leaves the others alone.
+    let second = vec![committed(pk(&a, 0), 50, 6, None), committed(pk(&a, 1), 1, 0, Some("new"))];
+    store.commit_group_offsets("go-rt", second.clone()).await.expect("commit again");
+    let mut expected: Vec<CommittedOffset> =
+        first.into_iter().filter(|o| o.partition != pk(&a, 0)).chain(second).collect();
+    expected = sorted(expected);
+    assert_eq!(store.group_offsets("go-rt", None).await.expect("fetch all"), expected);
+    // Metadata can go from Some back to None and to Some("").
+    store.commit_group_offsets("go-rt", vec![committed(pk(&b, 1), 8, 3, Some(""))]).await.expect("commit");
+    let got = store.group_offsets("go-rt", Some(vec![pk(&b, 1)])).await.expect("fetch one");
+    assert_eq!(got, vec![committed(pk(&b, 1), 8, 3, Some(""))]);
+    // An empty commit is a no-op.
+    store.commit_group_offsets("go-rt", vec![]).await.expect("empty commit");
+    assert_eq!(store.group_offsets("go-rt", None).await.expect("fetch all").len(), 5);
+}
+
+async fn group_offsets_commit_is_all_or_nothing(store: &dyn MetaStore) {
+    let t = create(store, "go-atomic", 2).await;
+    store.commit_group_offsets("go-atomic", vec![committed(pk(&t, 0), 1, 0, None)]).await.expect("commit");
+    let before = store.group_offsets("go-atomic", None).await.expect("fetch");
+    for unknown in [pk(&t, 2), PartitionKey { topic_id: Uuid::new_v4(), partition: 0 }] {
+        let err = store
+            .commit_group_offsets(
+                "go-atomic",
+                vec![
+                    committed(pk(&t, 0), 99, 1, Some("changed")),
+                    committed(pk(&t, 1), 5, 0, None),
+                    committed(unknown, 3, 0, None),
+                ],
+            )
+            .await
+            .expect_err("unknown partition");
+        assert!(matches!(err, MetaError::UnknownTopicOrPartition), "{err:?}");
+        assert_eq!(store.group_offsets("go-atomic", None).await.expect("fetch"), before, "nothing stored");
+    }
+    // A brand-new group whose only commit failed does not exist.
+    let err = store
+        .commit_group_offsets("go-atomic-new", vec![committed(pk(&t, 1), 5, 0, None), committed(pk(&t, 9), 3, 0, None)])
+        .await
+        .expect_err("unknown partition");
+    assert!(matches!(err, MetaError::UnknownTopicOrPartition), "{err:?}");
+    assert_eq!(store.group_offsets("go-atomic-new", None).await.expect("fetch"), vec![]);
+    assert!(!go_groups(store).await.contains(&"go-atomic-new".to_string()));
+}
+
+async fn group_offsets_are_per_group(store: &dyn MetaStore) {
+    let t = create(store, "go-iso", 1).await;
+    let p = pk(&t, 0);
+    store.commit_group_offsets("go-iso-1", vec![committed(p, 10, 1, Some("one"))]).await.expect("commit 1");
+    store.commit_group_offsets("go-iso-2", vec![committed(p, 20, 2, None)]).await.expect("commit 2");
+    assert_eq!(store.group_offsets("go-iso-1", None).await.expect("fetch"), vec![committed(p, 10, 1, Some("one"))]);
+    assert_eq!(store.group_offsets("go-iso-2", None).await.expect("fetch"), vec![committed(p, 20, 2, None)]);
+    store.delete_group_offsets("go-iso-1", vec![p]).await.expect("delete");
+    assert_eq!(store.group_offsets("go-iso-1", None).await.expect("fetch"), vec![]);
+    assert_eq!(store.group_offsets("go-iso-2", None).await.expect("fetch"), vec![committed(p, 20, 2, None)]);
+    assert!(store.delete_group_offsets_all("go-iso-2").await.expect("delete all"));
+    assert_eq!(store.group_offsets("go-iso-2", None).await.expect("fetch"), vec![]);
+}
+
+async fn group_offsets_fetch_and_delete(store: &dyn MetaStore) {
+    let t = create(store, "go-fd", 4).await;
+    let u = create(store, "go-fd-other", 1).await;
+    let all: Vec<CommittedOffset> = (0..4).map(|i| committed(pk(&t, i), 100 + i64::from(i), i, None)).collect();
+    store.commit_group_offsets("go-fd", all.clone()).await.expect("commit");
+    store.commit_group_offsets("go-fd-keep", vec![committed(pk(&u, 0), 1, 0, None)]).await.expect("commit");
+
+    // Subset: requested order and duplicates do not matter; partitions without
+    // a commit (or unknown ones) are simply absent.
+    let subset = store
+        .group_offsets(
+            "go-fd",
+            Some(vec![
+                pk(&t, 3),
+                pk(&u, 0),
+                pk(&t, 1),
+                pk(&t, 3),
+                PartitionKey { topic_id: Uuid::new_v4(), partition: 0 },
+            ]),
+        )
+        .await
+        .expect("subset");
+    assert_eq!(subset, vec![all[1].clone(), all[3].clone()]);
+    assert_eq!(store.group_offsets("go-fd", Some(vec![])).await.expect("none asked"), vec![]);
+    assert_eq!(store.group_offsets("go-fd", None).await.expect("all"), all);
+    assert_eq!(store.group_offsets("go-nobody", None).await.expect("unknown group"), vec![]);
+
+    // Delete some, idempotently, ignoring partitions without a commit.
+    let gone = vec![pk(&t, 0), pk(&t, 2), pk(&u, 0), PartitionKey { topic_id: Uuid::new_v4(), partition: 5 }];
+    store.delete_group_offsets("go-fd", gone.clone()).await.expect("delete some");
+    assert_eq!(store.group_offsets("go-fd", None).await.expect("all"), vec![all[1].clone(), all[3].clone()]);
+    store.delete_group_offsets("go-fd", gone).await.expect("delete again");
+    store.delete_group_offsets("go-nobody", vec![pk(&t, 1)]).await.expect("delete for unknown group");
+    assert_eq!(store.group_offsets("go-fd", None).await.expect("all").len(), 2);
+    assert_eq!(
+        store.group_offsets("go-fd-keep", None).await.expect("other group"),
+        vec![committed(pk(&u, 0), 1, 0, None)]
+    );
+
+    let groups = go_groups(store).await;
+    assert!(groups.contains(&"go-fd".to_string()) && groups.contains(&"go-fd-keep".to_string()), "{groups:?}");
+
+    // Delete all: true once, then false.
+    assert!(store.delete_group_offsets_all("go-fd").await.expect("delete all"));
+    assert!(!store.delete_group_offsets_all("go-fd").await.expect("delete all again"));
+    assert!(!store.delete_group_offsets_all("go-nobody").await.expect("delete all of unknown"));
+    assert_eq!(store.group_offsets("go-fd", None).await.expect("all"), vec![]);
+    let groups = go_groups(store).await;
+    assert!(!groups.contains(&"go-fd".to_string()), "{groups:?}");
+    assert!(groups.contains(&"go-fd-keep".to_string()), "{groups:?}");
+
+    // Exactly the groups with offsets left by the checks so far.
+    assert_eq!(groups, vec!["go-atomic".to_string(), "go-fd-keep".to_string(), "go-rt".to_string()]);
+}
+
+async fn delete_topic_removes_its_group_offsets(store: &dyn MetaStore) {
+    let doomed = create(store, "go-del-doomed", 2).await;
+    let kept = create(store, "go-del-kept", 1).await;
+    let both = vec![
+        committed(pk(&doomed, 0), 1, 0, None),
+        committed(pk(&doomed, 1), 2, 0, Some("m")),
+        committed(pk(&kept, 0), 3, 0, None),
+    ];
+    store.commit_group_offsets("go-del-mixed", both.clone()).await.expect("commit");
+    store.commit_group_offsets("go-del-only", vec![committed(pk(&doomed, 1), 9, 0, None)]).await.expect("commit");
+    store.delete_topic("go-del-doomed", T0).await.expect("delete topic");
+    assert_eq!(
+        store.group_offsets("go-del-mixed", None).await.expect("fetch"),
+        vec![committed(pk(&kept, 0), 3, 0, None)]
+    );
+    assert_eq!(store.group_offsets("go-del-mixed", Some(vec![pk(&doomed, 0)])).await.expect("fetch"), vec![]);
+    assert_eq!(store.group_offsets("go-del-only", None).await.expect("fetch"), vec![]);
+    let groups = go_groups(store).await;
+    assert!(groups.contains(&"go-del-mixed".to_string()), "{groups:?}");
+    assert!(!groups.contains(&"go-del-only".to_string()), "a group whose only topic was deleted has no offsets");
+    // A re-created topic of the same name starts without offsets.
+    let again = create(store, "go-del-doomed", 2).await;
+    assert_eq!(
+        store.group_offsets("go-del-mixed", Some(vec![pk(&again, 0), pk(&again, 1)])).await.expect("fetch"),
+        vec![]
+    );
+    assert!(store.delete_group_offsets_all("go-del-only").await.is_ok_and(|deleted| !deleted));
 }

@@ -162,6 +162,18 @@ pub struct DeadObject {
     pub dead_since_ms: i64,
 }
 
+/// A consumer group's committed offset for one partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedOffset {
+    pub partition: PartitionKey,
+    pub offset: i64,
+    /// The leader epoch the client saw (-1 if unknown).
+    pub leader_epoch: i32,
+    /// Opaque client metadata, kept as committed.
+    pub metadata: Option<String>,
+    pub commit_timestamp_ms: i64,
+}
+
 #[async_trait]
 pub trait MetaStore: Send + Sync + 'static {
     // ---- cluster and brokers ----
@@ -175,8 +187,8 @@ pub trait MetaStore: Send + Sync + 'static {
     // ---- topics ----
     /// Creates a topic with partitions 0..partition_count, all empty at offset 0.
     async fn create_topic(&self, topic: NewTopic) -> MetaResult<TopicMeta>;
-    /// Deletes a topic, its partitions, index rows and producer state; the
-    /// objects it referenced lose those bytes (and may become dead).
+    /// Deletes a topic, its partitions, index rows, producer state and group
+    /// offsets; the objects it referenced lose those bytes (and may become dead).
     async fn delete_topic(&self, name: &str, now_ms: i64) -> MetaResult<TopicMeta>;
     async fn topics(&self) -> MetaResult<Vec<TopicMeta>>;
     async fn topic(&self, name: &str) -> MetaResult<Option<TopicMeta>>;
@@ -260,4 +272,24 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Current idempotent-producer state of a partition, by producer id.
     /// UnknownTopicOrPartition if the partition does not exist.
     async fn producer_entries(&self, partition: PartitionKey) -> MetaResult<Vec<ProducerEntry>>;
+
+    // ---- consumer-group offsets ----
+    /// Stores all `offsets` for `group_id` in ONE transaction (insert or
+    /// replace per partition). UnknownTopicOrPartition, with nothing stored,
+    /// if any partition does not exist.
+    async fn commit_group_offsets(&self, group_id: &str, offsets: Vec<CommittedOffset>) -> MetaResult<()>;
+    /// The group's committed offsets for `partitions` (those with no commit
+    /// are absent), or for every partition it committed when None. Sorted by
+    /// partition key.
+    async fn group_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<Vec<PartitionKey>>,
+    ) -> MetaResult<Vec<CommittedOffset>>;
+    /// Removes the group's offsets for `partitions` (missing ones are fine).
+    async fn delete_group_offsets(&self, group_id: &str, partitions: Vec<PartitionKey>) -> MetaResult<()>;
+    /// Removes every offset of the group; false if it had none.
+    async fn delete_group_offsets_all(&self, group_id: &str) -> MetaResult<bool>;
+    /// Groups that have at least one committed offset, sorted.
+    async fn groups_with_offsets(&self) -> MetaResult<Vec<String>>;
 }

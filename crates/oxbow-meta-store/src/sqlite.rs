@@ -25,8 +25,9 @@ use uuid::Uuid;
 
 use crate::producer::{self, CachedBatch, CACHED_BATCHES_MAX};
 use crate::{
-    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, DeadObject, IndexEntry, MetaError, MetaResult,
-    MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry, SequenceCheck, TopicMeta,
+    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject, IndexEntry,
+    MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry,
+    SequenceCheck, TopicMeta,
 };
 
 struct Migration {
@@ -36,8 +37,10 @@ struct Migration {
 }
 
 /// Applied in order; never edit or reorder a released entry, only append.
-const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "0001_initial", sql: include_str!("../sql/sqlite/0001_initial.sql") }];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "0001_initial", sql: include_str!("../sql/sqlite/0001_initial.sql") },
+    Migration { version: 2, name: "0002_group_offsets", sql: include_str!("../sql/sqlite/0002_group_offsets.sql") },
+];
 
 /// Read-only connections kept for the read methods.
 const READERS: usize = 4;
@@ -796,6 +799,7 @@ fn delete_topic_tx(conn: &Connection, name: &str, now_ms: i64) -> MetaResult<Top
     for sql in [
         "DELETE FROM batches WHERE partition_id IN (SELECT id FROM partitions WHERE topic_id = ?1)",
         "DELETE FROM producers WHERE partition_id IN (SELECT id FROM partitions WHERE topic_id = ?1)",
+        "DELETE FROM group_offsets WHERE partition_id IN (SELECT id FROM partitions WHERE topic_id = ?1)",
         "DELETE FROM partitions WHERE topic_id = ?1",
         "DELETE FROM topic_configs WHERE topic_id = ?1",
         "DELETE FROM topics WHERE id = ?1",
@@ -803,6 +807,107 @@ fn delete_topic_tx(conn: &Connection, name: &str, now_ms: i64) -> MetaResult<Top
         conn.prepare_cached(sql).map_err(db_err)?.execute([id]).map_err(db_err)?;
     }
     Ok(topic)
+}
+
+// ---------------------------------------------------------------------------
+// Consumer-group offsets
+
+const GROUP_OFFSET_COLUMNS: &str =
+    "p.topic_id, p.partition, g.committed_offset, g.leader_epoch, g.metadata, g.commit_timestamp_ms";
+
+type RawGroupOffset = (Vec<u8>, i64, i64, i64, Option<String>, i64);
+
+fn raw_group_offset(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawGroupOffset> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+fn group_offset_from_raw(raw: RawGroupOffset) -> MetaResult<CommittedOffset> {
+    let (topic_id, partition, offset, leader_epoch, metadata, commit_timestamp_ms) = raw;
+    Ok(CommittedOffset {
+        partition: PartitionKey { topic_id: uuid_from_blob(&topic_id)?, partition: to_i32(partition, "partition")? },
+        offset,
+        leader_epoch: to_i32(leader_epoch, "leader epoch")?,
+        metadata,
+        commit_timestamp_ms,
+    })
+}
+
+fn commit_group_offsets_tx(conn: &Connection, group_id: &str, offsets: &[CommittedOffset]) -> MetaResult<()> {
+    let mut upsert = conn
+        .prepare_cached(
+            "INSERT INTO group_offsets
+                 (group_id, partition_id, committed_offset, leader_epoch, metadata, commit_timestamp_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (group_id, partition_id) DO UPDATE SET
+                 committed_offset = excluded.committed_offset,
+                 leader_epoch = excluded.leader_epoch,
+                 metadata = excluded.metadata,
+                 commit_timestamp_ms = excluded.commit_timestamp_ms",
+        )
+        .map_err(db_err)?;
+    // An unknown partition fails the whole transaction: nothing is stored.
+    for o in offsets {
+        let p = require_partition(conn, o.partition)?;
+        upsert
+            .execute(params![group_id, p.id, o.offset, o.leader_epoch, o.metadata, o.commit_timestamp_ms])
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn group_offsets_tx(
+    conn: &Connection,
+    group_id: &str,
+    partitions: Option<Vec<PartitionKey>>,
+) -> MetaResult<Vec<CommittedOffset>> {
+    let raw: Vec<RawGroupOffset> = match partitions {
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {GROUP_OFFSET_COLUMNS} FROM group_offsets g JOIN partitions p ON p.id = g.partition_id
+                 WHERE g.group_id = ?1"
+            ))
+            .map_err(db_err)?
+            .query_map([group_id], raw_group_offset)
+            .map_err(db_err)?
+            .collect::<Result<_, _>>()
+            .map_err(db_err)?,
+        Some(keys) => {
+            let keys: BTreeSet<PartitionKey> = keys.into_iter().collect();
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {GROUP_OFFSET_COLUMNS} FROM partitions p JOIN group_offsets g ON g.partition_id = p.id
+                     WHERE p.topic_id = ?1 AND p.partition = ?2 AND g.group_id = ?3"
+                ))
+                .map_err(db_err)?;
+            let mut raw = Vec::new();
+            for key in keys {
+                if let Some(row) = stmt
+                    .query_row(params![key.topic_id.as_bytes(), key.partition, group_id], raw_group_offset)
+                    .optional()
+                    .map_err(db_err)?
+                {
+                    raw.push(row);
+                }
+            }
+            raw
+        }
+    };
+    let mut out = raw.into_iter().map(group_offset_from_raw).collect::<MetaResult<Vec<_>>>()?;
+    out.sort_by_key(|o| o.partition);
+    Ok(out)
+}
+
+fn delete_group_offsets_tx(conn: &Connection, group_id: &str, partitions: &[PartitionKey]) -> MetaResult<()> {
+    let mut stmt = conn
+        .prepare_cached(
+            "DELETE FROM group_offsets WHERE group_id = ?1
+                 AND partition_id = (SELECT id FROM partitions WHERE topic_id = ?2 AND partition = ?3)",
+        )
+        .map_err(db_err)?;
+    for key in partitions {
+        stmt.execute(params![group_id, key.topic_id.as_bytes(), key.partition]).map_err(db_err)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -1201,6 +1306,50 @@ impl MetaStore for SqliteMetaStore {
         })
         .await
     }
+
+    async fn commit_group_offsets(&self, group_id: &str, offsets: Vec<CommittedOffset>) -> MetaResult<()> {
+        let group_id = group_id.to_string();
+        self.write(move |tx| commit_group_offsets_tx(tx, &group_id, &offsets)).await
+    }
+
+    async fn group_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<Vec<PartitionKey>>,
+    ) -> MetaResult<Vec<CommittedOffset>> {
+        let group_id = group_id.to_string();
+        self.read(move |tx| group_offsets_tx(tx, &group_id, partitions)).await
+    }
+
+    async fn delete_group_offsets(&self, group_id: &str, partitions: Vec<PartitionKey>) -> MetaResult<()> {
+        let group_id = group_id.to_string();
+        self.write(move |tx| delete_group_offsets_tx(tx, &group_id, &partitions)).await
+    }
+
+    async fn delete_group_offsets_all(&self, group_id: &str) -> MetaResult<bool> {
+        let group_id = group_id.to_string();
+        self.write(move |tx| {
+            let n = tx
+                .prepare_cached("DELETE FROM group_offsets WHERE group_id = ?1")
+                .map_err(db_err)?
+                .execute([&group_id])
+                .map_err(db_err)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn groups_with_offsets(&self) -> MetaResult<Vec<String>> {
+        self.read(|tx| {
+            tx.prepare_cached("SELECT DISTINCT group_id FROM group_offsets ORDER BY group_id")
+                .map_err(db_err)?
+                .query_map([], |r| r.get(0))
+                .map_err(db_err)?
+                .collect::<Result<_, _>>()
+                .map_err(db_err)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -1246,6 +1395,25 @@ mod tests {
         NewObject { key: key.to_string(), size_bytes: 64, created_ms: 1 }
     }
 
+    fn group_offsets(topic_id: Uuid) -> Vec<CommittedOffset> {
+        vec![
+            CommittedOffset {
+                partition: PartitionKey { topic_id, partition: 0 },
+                offset: 3,
+                leader_epoch: -1,
+                metadata: None,
+                commit_timestamp_ms: 10,
+            },
+            CommittedOffset {
+                partition: PartitionKey { topic_id, partition: 1 },
+                offset: 8,
+                leader_epoch: 2,
+                metadata: Some(String::new()),
+                commit_timestamp_ms: 11,
+            },
+        ]
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reopening_keeps_everything() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -1269,6 +1437,7 @@ mod tests {
                 })
                 .await
                 .expect("register");
+            store.commit_group_offsets("g", group_offsets(meta.id)).await.expect("commit offsets");
             let cluster_id = store.cluster_id().await.expect("cluster id");
             let entries = store.producer_entries(p).await.expect("entries");
             (meta, cluster_id, pid, entries)
@@ -1290,6 +1459,8 @@ mod tests {
             vec![DeadObject { key: "o-1".into(), dead_since_ms: 2 }]
         );
         assert_eq!(store.live_brokers(0).await.expect("brokers").len(), 1);
+        assert_eq!(store.group_offsets("g", None).await.expect("group offsets"), group_offsets(meta.id));
+        assert_eq!(store.groups_with_offsets().await.expect("groups"), vec!["g".to_string()]);
         // The producer state survived: a retry is still a duplicate.
         let producer = crate::ProducerBatch { producer_id: pid, producer_epoch: 0, base_sequence: 0, last_sequence: 3 };
         let out = store.commit_object(object("o-3"), one_batch(p, Some(producer))).await.expect("commit");
