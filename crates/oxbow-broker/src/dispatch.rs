@@ -131,9 +131,14 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) 
         ApiKey::DescribeCluster => simple!(describe_cluster),
         ApiKey::InitProducerId => simple!(init_producer_id),
         ApiKey::DescribeProducers => simple!(describe_producers),
-        // Consumer-group APIs (FindCoordinator, JoinGroup, OffsetCommit, ...)
-        // get their own coordinator module; until then they are neither
-        // advertised nor reachable (versions::SUPPORTED gates them above).
+        ApiKey::FindCoordinator => simple!(find_coordinator),
+        ApiKey::OffsetCommit => simple!(offset_commit),
+        ApiKey::OffsetFetch => simple!(offset_fetch),
+        ApiKey::OffsetDelete => simple!(offset_delete),
+        // Group membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+        // ConsumerGroupHeartbeat, ...) goes to oxbow_groups next; until then
+        // those APIs are neither advertised nor reachable (versions::SUPPORTED
+        // gates them above).
         _ => Started::Close,
     }
 }

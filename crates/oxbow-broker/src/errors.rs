@@ -47,6 +47,7 @@ pub fn for_log_error(e: &oxbow_log::LogError) -> i16 {
     }
 }
 
+pub const OFFSET_METADATA_TOO_LARGE: i16 = 12;
 pub const COORDINATOR_NOT_AVAILABLE: i16 = 15;
 pub const INVALID_REPLICA_ASSIGNMENT: i16 = 39;
 pub const POLICY_VIOLATION: i16 = 44;

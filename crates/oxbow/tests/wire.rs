@@ -271,3 +271,52 @@ fn api_versions_v3_refuses_invalid_client_software_fields() {
     );
     assert_eq!(resp.error_code, 42, "INVALID_REQUEST, as Kafka answers");
 }
+
+#[test]
+fn offset_commit_fetch_and_delete_for_a_group_without_members() {
+    let b = start();
+    let mut c = Conn::open(&b.addr);
+    create_topic(&mut c, "off", &[]);
+    let commit = |generation: i32, member: &str, offset: i64| {
+        OffsetCommitRequest::default()
+            .with_group_id(GroupId(StrBytes::from_static_str("g")))
+            .with_generation_id_or_member_epoch(generation)
+            .with_member_id(StrBytes::from_string(member.to_string()))
+            .with_topics(vec![offset_commit_request::OffsetCommitRequestTopic::default()
+                .with_name(topic("off"))
+                .with_partitions(vec![offset_commit_request::OffsetCommitRequestPartition::default()
+                    .with_partition_index(0)
+                    .with_committed_offset(offset)
+                    .with_committed_metadata(Some(StrBytes::from_static_str("meta")))])])
+    };
+    let code = |r: &OffsetCommitResponse| r.topics[0].partitions[0].error_code;
+    // Claiming a generation of a group that has no members: ILLEGAL_GENERATION.
+    assert_eq!(code(&c.call(ApiKey::OffsetCommit, 8, &commit(3, "m", 5))), 22);
+    assert_eq!(code(&c.call(ApiKey::OffsetCommit, 8, &commit(-1, "", 5))), 0);
+    // Now the group exists, a member id it does not know: UNKNOWN_MEMBER_ID.
+    assert_eq!(code(&c.call(ApiKey::OffsetCommit, 8, &commit(3, "m", 6))), 25);
+
+    let fetch =
+        OffsetFetchRequest::default().with_groups(vec![offset_fetch_request::OffsetFetchRequestGroup::default()
+            .with_group_id(GroupId(StrBytes::from_static_str("g")))
+            .with_topics(Some(vec![offset_fetch_request::OffsetFetchRequestTopics::default()
+                .with_name(topic("off"))
+                .with_partition_indexes(vec![0])]))]);
+    let r: OffsetFetchResponse = c.call(ApiKey::OffsetFetch, 8, &fetch);
+    let p = &r.groups[0].topics[0].partitions[0];
+    assert_eq!((p.committed_offset, p.metadata.as_ref().map(|m| m.to_string())), (5, Some("meta".into())));
+
+    let delete = |group: &'static str| {
+        OffsetDeleteRequest::default().with_group_id(GroupId(StrBytes::from_static_str(group))).with_topics(vec![
+            offset_delete_request::OffsetDeleteRequestTopic::default().with_name(topic("off")).with_partitions(vec![
+                offset_delete_request::OffsetDeleteRequestPartition::default().with_partition_index(0),
+            ]),
+        ])
+    };
+    let r: OffsetDeleteResponse = c.call(ApiKey::OffsetDelete, 0, &delete("no-such-group"));
+    assert_eq!(r.error_code, 69, "GROUP_ID_NOT_FOUND");
+    let r: OffsetDeleteResponse = c.call(ApiKey::OffsetDelete, 0, &delete("g"));
+    assert_eq!((r.error_code, r.topics[0].partitions[0].error_code), (0, 0));
+    let r: OffsetFetchResponse = c.call(ApiKey::OffsetFetch, 8, &fetch);
+    assert_eq!(r.groups[0].topics[0].partitions[0].committed_offset, -1, "deleted: back to no offset");
+}

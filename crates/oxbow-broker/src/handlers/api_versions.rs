@@ -42,19 +42,6 @@ pub async fn handle(_broker: &Arc<Broker>, ctx: &RequestContext, req: ApiVersion
         .with_finalized_features_epoch(-1)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn software_fields_follow_kip_511() {
-        for ok in ["librdkafka", "2.12.1", "apache-kafka-java", "4.0.0-rc1", "a"] {
-            assert!(super::valid_software_field(ok), "{ok}");
-        }
-        for bad in ["", "-x", "x-", "4.10.0+2.12.1", "sp ace", "x."] {
-            assert!(!super::valid_software_field(bad), "{bad}");
-        }
-    }
-}
-
 /// The answer to an ApiVersions request whose version we do not support:
 /// error 35 in the v0 layout, listing the ApiVersions range so the client
 /// can retry with a version we know (KIP-511).
@@ -67,5 +54,18 @@ pub fn unsupported_version(correlation_id: i32) -> Reply {
     match response.encode(&mut body, 0) {
         Ok(()) => Reply::Frame(oxbow_codec::frame::encode_response_frame(correlation_id, 0, &body)),
         Err(_) => Reply::Close,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn software_fields_follow_kip_511() {
+        for ok in ["librdkafka", "2.12.1", "apache-kafka-java", "4.0.0-rc1", "a"] {
+            assert!(super::valid_software_field(ok), "{ok}");
+        }
+        for bad in ["", "-x", "x-", "4.10.0+2.12.1", "sp ace", "x."] {
+            assert!(!super::valid_software_field(bad), "{bad}");
+        }
     }
 }

@@ -11,10 +11,14 @@ pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_producers;
 pub mod fetch;
+pub mod find_coordinator;
 pub mod incremental_alter_configs;
 pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
+pub mod offset_commit;
+pub mod offset_delete;
+pub mod offset_fetch;
 pub mod produce;
 
 use kafka_protocol::protocol::StrBytes;

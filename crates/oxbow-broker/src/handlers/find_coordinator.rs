@@ -1,0 +1,63 @@
+//! FindCoordinator (key 10). Every broker coordinates every group (group
+//! state lives in the shared metadata store); this broker answers with
+//! itself. Transaction coordinators do not exist yet.
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
+use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
+use kafka_protocol::protocol::StrBytes;
+
+use super::s;
+use crate::dispatch::RequestContext;
+use crate::{errors, Broker};
+
+const KEY_TYPE_GROUP: i8 = 0;
+const KEY_TYPE_TRANSACTION: i8 = 1;
+
+/// (error code, message) for one key, or None when this broker coordinates it.
+fn refusal(key_type: i8, key: &str) -> Option<(i16, &'static str)> {
+    match key_type {
+        KEY_TYPE_GROUP if key.is_empty() => Some((errors::INVALID_REQUEST, "group id must not be empty")),
+        KEY_TYPE_GROUP => None,
+        KEY_TYPE_TRANSACTION => Some((errors::COORDINATOR_NOT_AVAILABLE, "transactions are not supported yet")),
+        _ => Some((errors::INVALID_REQUEST, "unsupported coordinator key type")),
+    }
+}
+
+pub async fn handle(
+    broker: &Arc<Broker>,
+    ctx: &RequestContext,
+    req: FindCoordinatorRequest,
+) -> FindCoordinatorResponse {
+    let node = BrokerId(broker.config.node_id);
+    let host = s(&broker.config.advertised_host);
+    let port = broker.config.advertised_port;
+    if ctx.api_version >= 4 {
+        let coordinators = req
+            .coordinator_keys
+            .iter()
+            .map(|key| {
+                let c = Coordinator::default().with_key(key.clone());
+                match refusal(req.key_type, key.as_str()) {
+                    None => c.with_node_id(node).with_host(host.clone()).with_port(port),
+                    Some((code, message)) => c
+                        .with_node_id(BrokerId(-1))
+                        .with_host(StrBytes::default())
+                        .with_port(-1)
+                        .with_error_code(code)
+                        .with_error_message(Some(s(message))),
+                }
+            })
+            .collect();
+        return FindCoordinatorResponse::default().with_coordinators(coordinators);
+    }
+    match refusal(req.key_type, req.key.as_str()) {
+        None => FindCoordinatorResponse::default().with_node_id(node).with_host(host).with_port(port),
+        Some((code, message)) => FindCoordinatorResponse::default()
+            .with_error_code(code)
+            .with_error_message(Some(s(message)))
+            .with_node_id(BrokerId(-1))
+            .with_port(-1),
+    }
+}
