@@ -35,6 +35,7 @@ pub struct BrokerConfig {
     /// Kafka's `fetch.max.bytes`: the cap on one Fetch response.
     pub fetch_max_bytes: i32,
     pub log: LogConfig,
+    pub groups: oxbow_groups::GroupConfig,
     /// Configs set explicitly (for DescribeConfigs' source column).
     pub explicitly_set: BTreeMap<String, String>,
 }
@@ -62,6 +63,7 @@ impl Default for BrokerConfig {
             connections_max_idle_ms: 600_000,
             fetch_max_bytes: 57_671_680,
             log: LogConfig::default(),
+            groups: oxbow_groups::GroupConfig::default(),
             explicitly_set: BTreeMap::new(),
         }
     }
@@ -120,6 +122,16 @@ impl BrokerConfig {
             "oxbow.connection.in.flight.requests.max" => {
                 self.connection_in_flight_requests_max = at_least(name, parse(name, value)?, 1)?
             }
+            "group.initial.rebalance.delay.ms" => {
+                self.groups.group_initial_rebalance_delay_ms = at_least(name, parse(name, value)?, 0)?
+            }
+            "group.min.session.timeout.ms" => {
+                self.groups.group_min_session_timeout_ms = at_least(name, parse(name, value)?, 1)?
+            }
+            "group.max.session.timeout.ms" => {
+                self.groups.group_max_session_timeout_ms = at_least(name, parse(name, value)?, 1)?
+            }
+            "group.max.size" => self.groups.group_max_size = at_least(name, parse(name, value)?, 1)?,
             "oxbow.flush.interval.ms" => self.log.flush_interval_ms = parse(name, value)?,
             "oxbow.flush.bytes" => self.log.flush_bytes = at_least(name, parse(name, value)?, 1024)?,
             "oxbow.append.queue.batches.max" => {
@@ -163,6 +175,22 @@ impl BrokerConfig {
                 set("log.retention.check.interval.ms"),
             ),
             ("log.cleanup.policy", "delete".into(), false),
+            (
+                "group.initial.rebalance.delay.ms",
+                self.groups.group_initial_rebalance_delay_ms.to_string(),
+                set("group.initial.rebalance.delay.ms"),
+            ),
+            (
+                "group.min.session.timeout.ms",
+                self.groups.group_min_session_timeout_ms.to_string(),
+                set("group.min.session.timeout.ms"),
+            ),
+            (
+                "group.max.session.timeout.ms",
+                self.groups.group_max_session_timeout_ms.to_string(),
+                set("group.max.session.timeout.ms"),
+            ),
+            ("group.max.size", self.groups.group_max_size.to_string(), set("group.max.size")),
             ("compression.type", "producer".into(), false),
             ("min.insync.replicas", "1".into(), false),
             ("socket.request.max.bytes", self.socket_request_max_bytes.to_string(), set("socket.request.max.bytes")),

@@ -105,6 +105,16 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) 
             Started::ready(encode_response(&ctx, &resp))
         }};
     }
+    macro_rules! deferred {
+        ($module:ident) => {{
+            let Some(req) = decode(&ctx, body) else { return Started::Close };
+            let broker = broker.clone();
+            Started::Deferred(Box::pin(async move {
+                let resp = handlers::$module::handle(&broker, &ctx, req).await;
+                encode_response(&ctx, &resp)
+            }))
+        }};
+    }
     match api_key {
         ApiKey::ApiVersions => simple!(api_versions),
         ApiKey::Metadata => simple!(metadata),
@@ -112,14 +122,7 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) 
             let Some(req) = decode(&ctx, body) else { return Started::Close };
             handlers::produce::start(broker, ctx, req).await
         }
-        ApiKey::Fetch => {
-            let Some(req) = decode(&ctx, body) else { return Started::Close };
-            let broker = broker.clone();
-            Started::Deferred(Box::pin(async move {
-                let resp = handlers::fetch::handle(&broker, &ctx, req).await;
-                encode_response(&ctx, &resp)
-            }))
-        }
+        ApiKey::Fetch => deferred!(fetch),
         ApiKey::ListOffsets => simple!(list_offsets),
         ApiKey::CreateTopics => simple!(create_topics),
         ApiKey::DeleteTopics => simple!(delete_topics),
@@ -135,10 +138,16 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) 
         ApiKey::OffsetCommit => simple!(offset_commit),
         ApiKey::OffsetFetch => simple!(offset_fetch),
         ApiKey::OffsetDelete => simple!(offset_delete),
-        // Group membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
-        // ConsumerGroupHeartbeat, ...) goes to oxbow_groups next; until then
-        // those APIs are neither advertised nor reachable (versions::SUPPORTED
-        // gates them above).
+        ApiKey::Heartbeat => simple!(heartbeat),
+        ApiKey::LeaveGroup => simple!(leave_group),
+        ApiKey::ListGroups => simple!(list_groups),
+        ApiKey::DescribeGroups => simple!(describe_groups),
+        ApiKey::DeleteGroups => simple!(delete_groups),
+        // Join and Sync wait for other members: run them in the deferred part.
+        ApiKey::JoinGroup => deferred!(join_group),
+        ApiKey::SyncGroup => deferred!(sync_group),
+        // The KIP-848 consumer protocol (ConsumerGroupHeartbeat, ...) is not
+        // built: neither advertised nor reachable (versions::SUPPORTED gates it above).
         _ => Started::Close,
     }
 }

@@ -29,8 +29,8 @@ pub struct Broker {
     pub engine: Arc<LogEngine>,
     pub meta: Arc<dyn MetaStore>,
     pub cluster_id: String,
-    /// Consumer groups: committed offsets (membership comes later).
-    pub groups: oxbow_groups::GroupCoordinator,
+    /// Consumer groups: classic membership and committed offsets.
+    pub groups: Arc<oxbow_groups::GroupCoordinator>,
     /// Budget of `queued.max.request.bytes` shared by all connections.
     pub request_bytes: Arc<tokio::sync::Semaphore>,
     topics: TopicCache,
@@ -54,7 +54,8 @@ impl Broker {
         let meta = engine.meta().clone();
         let cluster_id = meta.cluster_id().await?;
         let request_bytes = Arc::new(tokio::sync::Semaphore::new(config.queued_max_request_bytes));
-        let groups = oxbow_groups::GroupCoordinator::new(meta.clone());
+        let groups = oxbow_groups::GroupCoordinator::new(meta.clone(), config.groups.clone());
+        groups.start();
         let broker = Broker { config, engine, meta, cluster_id, groups, request_bytes, topics: TopicCache::default() };
         for topic in broker.meta.topics().await? {
             broker.remember_topic(topic);

@@ -3,17 +3,34 @@
 //! same groups. It knows nothing about sockets or the wire format: handlers
 //! translate requests into these calls and errors into Kafka codes.
 //!
-//! What exists: committed offsets for groups whose consumers do not use
-//! Kafka's membership (`assign()` plus commits, Kafka's "simple consumer"
-//! path): OffsetCommit with generation -1, OffsetFetch, OffsetDelete. A
-//! group "exists" while it has committed offsets. Membership (JoinGroup,
-//! SyncGroup, Heartbeat, LeaveGroup, the KIP-848 heartbeat) is not built;
-//! a commit that claims a generation is refused as Kafka refuses a commit
-//! from an unknown member.
+//! What exists: the classic membership protocol ([`classic`]: JoinGroup,
+//! SyncGroup, Heartbeat, LeaveGroup, with session and rebalance timeouts and
+//! static membership), committed offsets in the metadata store (also for
+//! consumers that only `assign()`), and the admin views (list, describe,
+//! delete). Not built: the KIP-848 consumer protocol.
+//!
+//! Membership is held in memory by this broker (it coordinates every group
+//! on a single node); offsets are durable. A restart empties the groups and
+//! clients rejoin.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
+use bytes::Bytes;
 use oxbow_meta_store::{CommittedOffset, MetaError, MetaStore, PartitionKey};
+use tokio::time::Instant;
+
+pub mod classic;
+use classic::Group;
+pub use classic::{
+    codes, GroupConfig, GroupDescription, GroupState, JoinRequest, JoinResponse, MemberDescription, SyncResponse,
+};
+
+/// How often session expiries and rebalance deadlines are checked.
+const TICK_MS: u64 = 100;
+/// Extra time a Join/Sync waits beyond the rebalance timeout before giving up.
+const WAIT_MARGIN_MS: u64 = 5_000;
 
 /// Kafka's `offset.metadata.max.bytes` default.
 pub const OFFSET_METADATA_BYTES_MAX: usize = 4096;
@@ -29,6 +46,10 @@ pub enum GroupError {
     UnknownMemberId(String),
     #[error("group {0} does not exist")]
     GroupIdNotFound(String),
+    #[error("a rebalance is in progress")]
+    RebalanceInProgress,
+    #[error("group {0} still has members")]
+    NonEmptyGroup(String),
     #[error(transparent)]
     Store(#[from] MetaError),
 }
@@ -41,6 +62,8 @@ impl GroupError {
             GroupError::IllegalGeneration(_) => 22,
             GroupError::UnknownMemberId(_) => 25,
             GroupError::GroupIdNotFound(_) => 69,
+            GroupError::RebalanceInProgress => 27,
+            GroupError::NonEmptyGroup(_) => 68,
             GroupError::Store(MetaError::UnknownTopicOrPartition) => 3,
             // The coordinator cannot reach its state: clients look it up again and retry.
             GroupError::Store(_) => 15,
@@ -50,11 +73,173 @@ impl GroupError {
 
 pub struct GroupCoordinator {
     meta: Arc<dyn MetaStore>,
+    config: GroupConfig,
+    groups: Mutex<HashMap<String, Group>>,
+}
+
+/// One group as ListGroups reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupListing {
+    pub group_id: String,
+    pub protocol_type: String,
+    pub state: GroupState,
 }
 
 impl GroupCoordinator {
-    pub fn new(meta: Arc<dyn MetaStore>) -> Self {
-        GroupCoordinator { meta }
+    pub fn new(meta: Arc<dyn MetaStore>, config: GroupConfig) -> Arc<Self> {
+        Arc::new(GroupCoordinator { meta, config, groups: Mutex::new(HashMap::new()) })
+    }
+
+    /// Starts the task that expires sessions and ends overdue join phases.
+    pub fn start(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(TICK_MS));
+            loop {
+                tick.tick().await;
+                let Some(this) = weak.upgrade() else { return };
+                this.tick(Instant::now());
+            }
+        });
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Group>> {
+        self.groups.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn tick(&self, now: Instant) {
+        let mut groups = self.lock();
+        for group in groups.values_mut() {
+            group.tick(now, &self.config);
+        }
+        // An Empty group has nothing in memory worth keeping; its offsets stay in the store.
+        groups.retain(|_, g| !(g.state == GroupState::Empty && g.is_empty()));
+    }
+
+    pub async fn join(&self, req: JoinRequest) -> JoinResponse {
+        if req.group_id.is_empty() {
+            return JoinResponse { error_code: codes::INVALID_GROUP_ID, generation_id: -1, ..Default::default() };
+        }
+        let wait_ms = req.rebalance_timeout_ms.max(req.session_timeout_ms).max(0) as u64 + WAIT_MARGIN_MS;
+        let member_id = req.member_id.clone();
+        let rx = {
+            let mut groups = self.lock();
+            let group = groups.entry(req.group_id.clone()).or_insert_with(Group::new);
+            match group.join(req, Instant::now(), &self.config) {
+                Ok(rx) => rx,
+                Err(resp) => return resp,
+            }
+        };
+        let refused = |code| JoinResponse {
+            error_code: code,
+            member_id: member_id.clone(),
+            generation_id: -1,
+            ..Default::default()
+        };
+        match tokio::time::timeout(Duration::from_millis(wait_ms), rx).await {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(_)) => refused(codes::UNKNOWN_MEMBER_ID),
+            Err(_) => refused(codes::REBALANCE_IN_PROGRESS),
+        }
+    }
+
+    pub async fn sync(
+        &self,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &str,
+        instance: Option<&str>,
+        assignments: Vec<(String, Bytes)>,
+        wait: Duration,
+    ) -> SyncResponse {
+        let rx = {
+            let mut groups = self.lock();
+            let Some(group) = groups.get_mut(group_id) else {
+                return SyncResponse { error_code: codes::UNKNOWN_MEMBER_ID, ..Default::default() };
+            };
+            match group.sync(generation_id, member_id, instance, assignments, Instant::now()) {
+                Ok(rx) => rx,
+                Err(resp) => return resp,
+            }
+        };
+        match tokio::time::timeout(wait + Duration::from_millis(WAIT_MARGIN_MS), rx).await {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(_)) => SyncResponse { error_code: codes::UNKNOWN_MEMBER_ID, ..Default::default() },
+            Err(_) => SyncResponse { error_code: codes::REBALANCE_IN_PROGRESS, ..Default::default() },
+        }
+    }
+
+    pub fn heartbeat(&self, group_id: &str, generation_id: i32, member_id: &str, instance: Option<&str>) -> i16 {
+        match self.lock().get_mut(group_id) {
+            Some(group) => group.heartbeat(generation_id, member_id, instance, Instant::now()),
+            None => codes::UNKNOWN_MEMBER_ID,
+        }
+    }
+
+    /// LeaveGroup: one code per (member id, instance id).
+    pub fn leave(&self, group_id: &str, members: &[(String, Option<String>)]) -> Vec<i16> {
+        let mut groups = self.lock();
+        let Some(group) = groups.get_mut(group_id) else {
+            return vec![codes::UNKNOWN_MEMBER_ID; members.len()];
+        };
+        let now = Instant::now();
+        members.iter().map(|(id, instance)| group.leave(id, instance.as_deref(), now, &self.config)).collect()
+    }
+
+    /// Every group: those with members in memory and those with only committed offsets.
+    pub async fn list_groups(&self) -> Result<Vec<GroupListing>, GroupError> {
+        let with_offsets = self.meta.groups_with_offsets().await?;
+        let groups = self.lock();
+        let mut out: Vec<GroupListing> = groups
+            .iter()
+            .map(|(id, g)| GroupListing {
+                group_id: id.clone(),
+                protocol_type: g.protocol_type().to_string(),
+                state: g.state,
+            })
+            .collect();
+        for id in with_offsets {
+            if !groups.contains_key(&id) {
+                out.push(GroupListing { group_id: id, protocol_type: String::new(), state: GroupState::Empty });
+            }
+        }
+        out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        Ok(out)
+    }
+
+    /// None when the group does not exist at all (Kafka reports it as Dead).
+    pub async fn describe_group(&self, group_id: &str) -> Result<Option<GroupDescription>, GroupError> {
+        if let Some(g) = self.lock().get(group_id) {
+            return Ok(Some(g.describe()));
+        }
+        Ok(self.group_exists(group_id).await?.then(|| GroupDescription {
+            state: GroupState::Empty,
+            protocol_type: String::new(),
+            protocol_name: String::new(),
+            members: Vec::new(),
+        }))
+    }
+
+    /// DeleteGroups for one group: only an Empty group can go; its offsets go with it.
+    pub async fn delete_group(&self, group_id: &str) -> Result<(), GroupError> {
+        let in_memory = {
+            let groups = self.lock();
+            match groups.get(group_id) {
+                Some(g) if g.state != GroupState::Empty || !g.is_empty() => {
+                    return Err(GroupError::NonEmptyGroup(group_id.to_string()))
+                }
+                Some(_) => true,
+                None => false,
+            }
+        };
+        let had_offsets = self.meta.delete_group_offsets_all(group_id).await?;
+        if in_memory {
+            self.lock().remove(group_id);
+        }
+        if !had_offsets && !in_memory {
+            return Err(GroupError::GroupIdNotFound(group_id.to_string()));
+        }
+        Ok(())
     }
 
     /// Whether the group currently exists (has committed offsets).
@@ -72,6 +257,13 @@ impl GroupCoordinator {
         generation_id: i32,
         member_id: &str,
     ) -> Result<(), GroupError> {
+        if let Some(group) = self.lock().get_mut(group_id) {
+            return group.check_commit(generation_id, member_id, Instant::now()).map_err(|code| match code {
+                codes::UNKNOWN_MEMBER_ID => GroupError::UnknownMemberId(member_id.to_string()),
+                codes::REBALANCE_IN_PROGRESS => GroupError::RebalanceInProgress,
+                _ => GroupError::IllegalGeneration(generation_id),
+            });
+        }
         if generation_id < 0 && member_id.is_empty() {
             return Ok(());
         }
@@ -106,7 +298,8 @@ impl GroupCoordinator {
         if group_id.is_empty() {
             return Err(GroupError::InvalidGroupId);
         }
-        if !self.group_exists(group_id).await? {
+        let in_memory = self.lock().contains_key(group_id);
+        if !in_memory && !self.group_exists(group_id).await? {
             return Err(GroupError::GroupIdNotFound(group_id.to_string()));
         }
         Ok(self.meta.delete_group_offsets(group_id, partitions).await?)
@@ -132,7 +325,11 @@ mod tests {
         })
         .await
         .expect("topic");
-        (dir, GroupCoordinator::new(meta), PartitionKey { topic_id: id, partition: 0 })
+        (
+            dir,
+            Arc::into_inner(GroupCoordinator::new(meta, GroupConfig::default())).expect("sole owner"),
+            PartitionKey { topic_id: id, partition: 0 },
+        )
     }
 
     fn offset(p: PartitionKey, offset: i64) -> CommittedOffset {

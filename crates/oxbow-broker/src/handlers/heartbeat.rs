@@ -1,0 +1,18 @@
+//! Heartbeat (key 12).
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
+
+use crate::dispatch::RequestContext;
+use crate::Broker;
+
+pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: HeartbeatRequest) -> HeartbeatResponse {
+    let code = broker.groups.heartbeat(
+        req.group_id.0.as_str(),
+        req.generation_id,
+        req.member_id.as_str(),
+        req.group_instance_id.as_ref().map(|i| i.as_str()),
+    );
+    HeartbeatResponse::default().with_error_code(code)
+}

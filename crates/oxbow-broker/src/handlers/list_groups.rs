@@ -1,0 +1,36 @@
+//! ListGroups (key 16), with the v4 state filter and v5 type filter.
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
+
+use super::s;
+use crate::dispatch::RequestContext;
+use crate::Broker;
+
+pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: ListGroupsRequest) -> ListGroupsResponse {
+    let groups = match broker.groups.list_groups().await {
+        Ok(g) => g,
+        Err(e) => return ListGroupsResponse::default().with_error_code(e.code()),
+    };
+    let wanted_state = |state: &str| {
+        req.states_filter.is_empty() || req.states_filter.iter().any(|f| f.as_str().eq_ignore_ascii_case(state))
+    };
+    // Every group here is a classic group.
+    let wanted_type =
+        req.types_filter.is_empty() || req.types_filter.iter().any(|t| t.as_str().eq_ignore_ascii_case("classic"));
+    ListGroupsResponse::default().with_groups(
+        groups
+            .into_iter()
+            .filter(|g| wanted_type && wanted_state(g.state.name()))
+            .map(|g| {
+                ListedGroup::default()
+                    .with_group_id(GroupId(s(&g.group_id)))
+                    .with_protocol_type(s(&g.protocol_type))
+                    .with_group_state(s(g.state.name()))
+                    .with_group_type(s("classic"))
+            })
+            .collect(),
+    )
+}
