@@ -1,7 +1,8 @@
 """confluent-kafka helpers shared by the client tests.
 
-Oxbow has no consumer groups yet: consumers here only assign() explicit
-partitions and offsets and never commit.
+Consumers made here assign() explicit partitions and offsets and never
+commit, so these tests check the log itself; consumer groups have their own
+tests (test_groups.py, test_committed_offsets.py).
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ def assert_delivered(reports: list) -> None:
 def consumer(bootstrap: str, **conf) -> Consumer:
     base = {
         "bootstrap.servers": bootstrap,
-        # librdkafka needs a group.id for a Consumer; Oxbow has no groups, so
-        # nothing may ever use it: no subscribe, no commits.
+        # librdkafka needs a group.id for a Consumer; these consumers never
+        # subscribe or commit, so the group only ever answers offset lookups.
         "group.id": "oxbow-tests-assign-only",
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,

@@ -1,8 +1,8 @@
 """kafkajs (Node.js) against a real oxbow broker.
 
-kafkajs' consumer needs consumer groups, which Oxbow does not have yet, so the
-scripts only use the admin client and the producer; records are read back with
-confluent-kafka.
+These scripts use kafkajs' admin client and producer and read records back
+with confluent-kafka; kafkajs' group consumer is tested in test_groups.py
+(consume.mjs).
 """
 
 from __future__ import annotations

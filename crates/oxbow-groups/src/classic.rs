@@ -648,7 +648,10 @@ impl Group {
         if generation_id != self.generation {
             return Err(codes::ILLEGAL_GENERATION);
         }
-        if self.state == GroupState::PreparingRebalance {
+        // As Kafka: members of the current generation commit while Stable and
+        // while a rebalance is being prepared (so work done before revocation
+        // is kept); only between join and sync is the assignment in flux.
+        if self.state == GroupState::CompletingRebalance {
             return Err(codes::REBALANCE_IN_PROGRESS);
         }
         if let Some(m) = self.members.get_mut(member_id) {
@@ -758,7 +761,7 @@ mod tests {
         assert_eq!(g.heartbeat(2, &b, None, now), codes::NONE);
         assert_eq!(g.heartbeat(1, &b, None, now), codes::ILLEGAL_GENERATION);
         assert_eq!(g.heartbeat(2, "stranger", None, now), codes::UNKNOWN_MEMBER_ID);
-        // Commits: members of this generation only.
+        // Commits: members of this generation only; accepted while Stable...
         assert_eq!(g.check_commit(2, &a, now), Ok(()));
         assert_eq!(g.check_commit(1, &a, now), Err(codes::ILLEGAL_GENERATION));
         assert_eq!(g.check_commit(-1, "", now), Err(codes::UNKNOWN_MEMBER_ID));
@@ -777,8 +780,10 @@ mod tests {
         // b leaves: a is told to rejoin, and alone it completes generation 3.
         assert_eq!(g.leave(&b, None, now, &cfg()), codes::NONE);
         assert_eq!(g.state, GroupState::PreparingRebalance);
+        assert_eq!(g.check_commit(2, &a, now), Ok(()), "commits before revocation are kept");
         let mut rx = g.join(req(&a, "a"), now, &cfg()).expect("rejoin");
         assert_eq!(rx.try_recv().expect("answered").generation_id, 3);
+        assert_eq!(g.check_commit(3, &a, now), Err(codes::REBALANCE_IN_PROGRESS), "between join and sync");
         drop(g.sync(3, &a, None, vec![], now).expect("sync"));
         // a goes silent past its session timeout: the group empties.
         g.tick(now + Duration::from_millis(10_001), &cfg());
