@@ -259,13 +259,7 @@ impl Group {
         self.state = GroupState::CompletingRebalance;
         let protocol = self.protocol_name.clone().unwrap_or_default();
         let leader = self.leader.clone().unwrap_or_default();
-        let all: Vec<(String, Option<String>, Bytes)> = self
-            .join_order
-            .iter()
-            .filter_map(|id| {
-                self.members.get(id).map(|m| (id.clone(), m.group_instance_id.clone(), m.metadata_for(&protocol)))
-            })
-            .collect();
+        let all = self.member_list(&protocol);
         for (id, m) in self.members.iter_mut() {
             m.assignment = Bytes::new();
             if let Some(w) = m.join_waiter.take() {
@@ -299,6 +293,32 @@ impl Group {
             }
         }
         candidates.iter().max_by_key(|n| votes.get(*n).copied().unwrap_or(0)).map(|n| (*n).clone()).unwrap_or_default()
+    }
+
+    /// (member id, instance id, metadata for `protocol`) of every member, in join order.
+    fn member_list(&self, protocol: &str) -> Vec<(String, Option<String>, Bytes)> {
+        self.join_order
+            .iter()
+            .filter_map(|id| {
+                self.members.get(id).map(|m| (id.clone(), m.group_instance_id.clone(), m.metadata_for(protocol)))
+            })
+            .collect()
+    }
+
+    /// The answer for a member rejoining without a rebalance: the current
+    /// generation, with the member list if it leads.
+    fn current_generation_response(&self, member_id: &str) -> JoinResponse {
+        let protocol = self.protocol_name.clone().unwrap_or_default();
+        let leads = self.leader.as_deref() == Some(member_id);
+        JoinResponse {
+            error_code: codes::NONE,
+            generation_id: self.generation,
+            protocol_type: self.protocol_type.clone(),
+            members: if leads { self.member_list(&protocol) } else { Vec::new() },
+            protocol_name: Some(protocol),
+            leader: self.leader.clone().unwrap_or_default(),
+            member_id: member_id.to_string(),
+        }
     }
 
     fn remove_member(&mut self, member_id: &str) {
@@ -394,16 +414,7 @@ impl Group {
         if rejoin_unchanged && self.state == GroupState::Stable && self.leader.as_deref() != Some(member_id.as_str()) {
             // A follower rejoining with unchanged metadata while Stable gets
             // the current generation back without a rebalance (as Kafka does).
-            let protocol = self.protocol_name.clone().unwrap_or_default();
-            let _ = tx.send(JoinResponse {
-                error_code: codes::NONE,
-                generation_id: self.generation,
-                protocol_type: self.protocol_type.clone(),
-                protocol_name: Some(protocol),
-                leader: self.leader.clone().unwrap_or_default(),
-                member_id: member_id.clone(),
-                members: Vec::new(),
-            });
+            let _ = tx.send(self.current_generation_response(&member_id));
             if let Some(m) = self.members.get_mut(&member_id) {
                 m.last_seen = now;
             }
@@ -491,30 +502,8 @@ impl Group {
         let (tx, rx) = oneshot::channel();
         if self.state == GroupState::Stable && unchanged {
             // KIP-345: a static member that restarts keeps its assignment, no rebalance.
-            let is_leader = self.leader.as_deref() == Some(new_id.as_str());
-            let protocol = self.protocol_name.clone().unwrap_or_default();
             self.members.insert(new_id.clone(), m);
-            let members = if is_leader {
-                self.join_order
-                    .iter()
-                    .filter_map(|id| {
-                        self.members
-                            .get(id)
-                            .map(|m| (id.clone(), m.group_instance_id.clone(), m.metadata_for(&protocol)))
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let _ = tx.send(JoinResponse {
-                error_code: codes::NONE,
-                generation_id: self.generation,
-                protocol_type: self.protocol_type.clone(),
-                protocol_name: Some(protocol),
-                leader: self.leader.clone().unwrap_or_default(),
-                member_id: new_id,
-                members,
-            });
+            let _ = tx.send(self.current_generation_response(&new_id));
             return Ok(rx);
         }
         m.join_waiter = Some(tx);
