@@ -7,16 +7,19 @@
 //! mutation that matters for correctness (offset assignment, sequence checks)
 //! happens inside one store transaction, so two brokers committing to the same
 //! partition serialize in the store, not in a broker's memory.
-//! Implementations: [`SqliteMetaStore`] (embedded default); PostgreSQL comes
-//! later and must pass the same [`conformance`] suite.
+//! Implementations: [`SqliteMetaStore`] (embedded default) and
+//! [`PostgresMetaStore`] (shared by the brokers of a cluster); both pass the
+//! same [`conformance`] suite.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub mod postgres;
 pub mod producer;
 mod sqlite;
+pub use postgres::PostgresMetaStore;
 pub use sqlite::SqliteMetaStore;
 
 #[cfg(any(test, feature = "conformance"))]

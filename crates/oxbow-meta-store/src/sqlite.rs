@@ -257,7 +257,7 @@ fn migrate(conn: &mut Connection) -> MetaResult<()> {
     tx.commit().map_err(db_err)
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -294,36 +294,36 @@ fn db_err(e: rusqlite::Error) -> MetaError {
     }
 }
 
-fn corrupt(msg: impl Into<String>) -> MetaError {
+pub(crate) fn corrupt(msg: impl Into<String>) -> MetaError {
     MetaError::Corrupt(msg.into())
 }
 
-fn to_i64(v: u64, what: &str) -> MetaResult<i64> {
+pub(crate) fn to_i64(v: u64, what: &str) -> MetaResult<i64> {
     i64::try_from(v).map_err(|_| corrupt(format!("{what} {v} does not fit in a signed 64-bit integer")))
 }
 
-fn to_u64(v: i64, what: &str) -> MetaResult<u64> {
+pub(crate) fn to_u64(v: i64, what: &str) -> MetaResult<u64> {
     u64::try_from(v).map_err(|_| corrupt(format!("stored {what} {v} is negative")))
 }
 
-fn to_u32(v: i64, what: &str) -> MetaResult<u32> {
+pub(crate) fn to_u32(v: i64, what: &str) -> MetaResult<u32> {
     u32::try_from(v).map_err(|_| corrupt(format!("stored {what} {v} is out of range")))
 }
 
-fn to_i32(v: i64, what: &str) -> MetaResult<i32> {
+pub(crate) fn to_i32(v: i64, what: &str) -> MetaResult<i32> {
     i32::try_from(v).map_err(|_| corrupt(format!("stored {what} {v} is out of range")))
 }
 
-fn to_i16(v: i64, what: &str) -> MetaResult<i16> {
+pub(crate) fn to_i16(v: i64, what: &str) -> MetaResult<i16> {
     i16::try_from(v).map_err(|_| corrupt(format!("stored {what} {v} is out of range")))
 }
 
-fn uuid_from_blob(blob: &[u8]) -> MetaResult<Uuid> {
+pub(crate) fn uuid_from_blob(blob: &[u8]) -> MetaResult<Uuid> {
     Uuid::from_slice(blob).map_err(|_| corrupt(format!("stored topic id has {} bytes, not 16", blob.len())))
 }
 
 /// Kafka's textual UUID: URL-safe base64 of the 16 bytes, without padding (22 characters).
-fn kafka_uuid_string(id: Uuid) -> String {
+pub(crate) fn kafka_uuid_string(id: Uuid) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let bytes = id.as_bytes();
     let mut out = String::with_capacity(22);
@@ -341,7 +341,7 @@ fn kafka_uuid_string(id: Uuid) -> String {
     out
 }
 
-fn encode_cached_batches(batches: &[CachedBatch]) -> Vec<u8> {
+pub(crate) fn encode_cached_batches(batches: &[CachedBatch]) -> Vec<u8> {
     let mut out = Vec::with_capacity(batches.len() * CACHED_BATCH_LEN);
     for b in batches {
         out.extend_from_slice(&b.first_sequence.to_le_bytes());
@@ -352,7 +352,7 @@ fn encode_cached_batches(batches: &[CachedBatch]) -> Vec<u8> {
     out
 }
 
-fn decode_cached_batches(blob: &[u8]) -> MetaResult<Vec<CachedBatch>> {
+pub(crate) fn decode_cached_batches(blob: &[u8]) -> MetaResult<Vec<CachedBatch>> {
     let chunks = blob.chunks_exact(CACHED_BATCH_LEN);
     if !chunks.remainder().is_empty() || chunks.len() > CACHED_BATCHES_MAX {
         return Err(corrupt(format!("stored producer batch cache has invalid length {}", blob.len())));

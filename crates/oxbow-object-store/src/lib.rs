@@ -1,7 +1,7 @@
 //! The object store holds record-batch objects written once by a flush and
 //! read by byte range. The log engine knows it only through [`ObjectStore`].
-//! Implementations: [`LocalDirStore`] (embedded default); S3 comes later and
-//! must pass the same [`conformance`] suite.
+//! Implementations: [`LocalDirStore`] (embedded default) and [`S3Store`]
+//! (any S3-compatible store); both pass the same [`conformance`] suite.
 
 use std::ops::Range;
 
@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 mod local;
+pub mod s3;
 pub use local::LocalDirStore;
+pub use s3::{S3Options, S3Store};
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;

@@ -1,5 +1,7 @@
-//! The `oxbow` command. `oxbow up` starts a single broker on the embedded
-//! defaults: objects in a local directory, metadata in SQLite.
+//! The `oxbow` command. `oxbow up` starts a broker: on the embedded defaults
+//! (objects in a local directory, metadata in SQLite) or, with
+//! `--metadata postgres://...` and `--objects s3://bucket/prefix`, on shared
+//! stores that several brokers use side by side.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -8,17 +10,32 @@ use std::sync::Arc;
 
 use oxbow_broker::{Broker, BrokerConfig};
 use oxbow_log::LogEngine;
-use oxbow_meta_store::SqliteMetaStore;
-use oxbow_object_store::LocalDirStore;
+use oxbow_log::LogConfig;
+use oxbow_meta_store::{MetaStore, PostgresMetaStore, SqliteMetaStore};
+use oxbow_object_store::{LocalDirStore, ObjectStore, S3Options, S3Store};
 
 const USAGE: &str = "usage: oxbow up [--listen HOST:PORT] [--advertised-host HOST] [--data-dir DIR] \
-[--node-id N] [--set KAFKA.CONFIG=VALUE]... [--log-level error|warn|info|debug|trace]";
+[--node-id N] [--rack RACK] [--metadata SQLITE_PATH|postgres://...] [--objects DIR|s3://BUCKET/PREFIX] [--set KAFKA.CONFIG=VALUE]... [--log-level error|warn|info|debug|trace]";
 
 struct UpArgs {
     config: BrokerConfig,
     advertised_host: Option<String>,
     data_dir: PathBuf,
+    /// A PostgreSQL URL or a SQLite file path; None: `<data-dir>/metadata.sqlite`.
+    metadata: Option<String>,
+    /// `s3://bucket/prefix` or a directory; None: `<data-dir>/objects`.
+    objects: Option<String>,
     log_level: tracing::Level,
+}
+
+/// Flush defaults when objects go to S3 (unless set with --set): measured in
+/// BENCHMARKS.md. A PUT costs money and ~10-100 ms, so the flusher waits a
+/// little to gather more batches per object.
+const S3_FLUSH_INTERVAL_MS: u64 = 25;
+const S3_FLUSH_BYTES: usize = 8 * 1024 * 1024;
+
+fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
 fn value(parser: &mut lexopt::Parser, name: &str) -> Result<String, String> {
@@ -34,6 +51,7 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
     let mut config = BrokerConfig::default();
     let mut advertised_host = None;
     let mut data_dir = PathBuf::from(".oxbow-data");
+    let (mut metadata, mut objects) = (None, None);
     let mut log_level = tracing::Level::INFO;
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
@@ -48,6 +66,15 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
             Long("advertised-host") => advertised_host = Some(value(&mut parser, "--advertised-host")?),
             Long("data-dir") => data_dir = PathBuf::from(value(&mut parser, "--data-dir")?),
             Long("node-id") => config.set("node.id", &value(&mut parser, "--node-id")?)?,
+            Long("rack") => config.set("broker.rack", &value(&mut parser, "--rack")?)?,
+            Long("metadata") => metadata = Some(value(&mut parser, "--metadata")?),
+            Long("objects") => {
+                let v = value(&mut parser, "--objects")?;
+                if v.contains("://") && !v.starts_with("s3://") {
+                    return Err(format!("--objects {v:?} is neither a directory nor s3://bucket/prefix"));
+                }
+                objects = Some(v);
+            }
             Long("set") => {
                 let v = value(&mut parser, "--set")?;
                 let (k, val) = v.split_once('=').ok_or_else(|| format!("--set {v:?} is not NAME=VALUE"))?;
@@ -61,7 +88,19 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
-    Ok(UpArgs { config, advertised_host, data_dir, log_level })
+    if objects.as_deref().is_some_and(|o| o.starts_with("s3://")) {
+        s3_flush_defaults(&mut config.log, &config.explicitly_set);
+    }
+    Ok(UpArgs { config, advertised_host, data_dir, metadata, objects, log_level })
+}
+
+fn s3_flush_defaults(log: &mut LogConfig, explicitly_set: &std::collections::BTreeMap<String, String>) {
+    if !explicitly_set.contains_key("oxbow.flush.interval.ms") {
+        log.flush_interval_ms = S3_FLUSH_INTERVAL_MS;
+    }
+    if !explicitly_set.contains_key("oxbow.flush.bytes") {
+        log.flush_bytes = S3_FLUSH_BYTES;
+    }
 }
 
 fn main() -> ExitCode {
@@ -111,7 +150,7 @@ fn up(args: UpArgs) -> ExitCode {
 }
 
 async fn run(args: UpArgs) -> anyhow::Result<()> {
-    let UpArgs { mut config, advertised_host, data_dir, .. } = args;
+    let UpArgs { mut config, advertised_host, data_dir, metadata, objects, .. } = args;
     let started = std::time::Instant::now();
     // Bind first: a busy port is the commonest start-up failure and must be
     // reported before anything is written to the data directory.
@@ -125,12 +164,8 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| anyhow::anyhow!("data directory {} is not usable: {e}", data_dir.display()))?;
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
-    let objects_dir = data_dir.join("objects");
-    let metadata_path = data_dir.join("metadata.sqlite");
-    let objects = LocalDirStore::open(&objects_dir)
-        .map_err(|e| anyhow::anyhow!("data directory {} is not writable: {e}", objects_dir.display()))?;
-    let meta = SqliteMetaStore::open(&metadata_path)
-        .map_err(|e| anyhow::anyhow!("metadata store {} cannot be opened: {e}", metadata_path.display()))?;
+    let (objects, objects_where) = open_objects(objects, &data_dir).await?;
+    let (meta, metadata_where) = open_metadata(metadata, &data_dir).await?;
 
     let bound: SocketAddr = listener.local_addr()?;
     config.listen = bound;
@@ -138,7 +173,7 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     config.advertised_port = bound.port() as i32;
     config.log.object_key_prefix = format!("n{}", config.node_id);
 
-    let engine = LogEngine::start(Arc::new(meta), Arc::new(objects), config.log.clone());
+    let engine = LogEngine::start(meta, objects, config.log.clone());
     let broker = Broker::new(config, engine).await?;
     oxbow_broker::background::register(&broker).await?;
 
@@ -154,12 +189,7 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
         broker.cluster_id,
         started.elapsed().as_millis()
     );
-    println!(
-        "data: {} (objects: {}, metadata: {})",
-        data_dir.display(),
-        objects_dir.display(),
-        metadata_path.display()
-    );
+    println!("data: {} (objects: {objects_where}, metadata: {metadata_where})", data_dir.display());
     println!("try: kcat -b {bound} -L");
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -170,6 +200,56 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     let _ = server.await;
     background.abort();
     Ok(())
+}
+
+/// The object store named by `--objects` (default: `<data-dir>/objects`) and a
+/// description of it for the start-up banner.
+async fn open_objects(objects: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<(Arc<dyn ObjectStore>, String)> {
+    match objects {
+        Some(url) if url.starts_with("s3://") => {
+            let options = S3Options::from_env();
+            let store = S3Store::open(&url, &options).map_err(|e| anyhow::anyhow!("--objects: {e}"))?;
+            store.check().await.map_err(|e| anyhow::anyhow!("object store {url} is not usable: {e}"))?;
+            let endpoint = options.endpoint.unwrap_or_else(|| "AWS".into());
+            Ok((Arc::new(store), format!("{url} at {endpoint}")))
+        }
+        other => {
+            let dir = other.map(PathBuf::from).unwrap_or_else(|| data_dir.join("objects"));
+            let store = LocalDirStore::open(&dir)
+                .map_err(|e| anyhow::anyhow!("data directory {} is not writable: {e}", dir.display()))?;
+            Ok((Arc::new(store), dir.display().to_string()))
+        }
+    }
+}
+
+/// The metadata store named by `--metadata` (default: `<data-dir>/metadata.sqlite`).
+async fn open_metadata(metadata: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<(Arc<dyn MetaStore>, String)> {
+    match metadata {
+        Some(url) if is_postgres_url(&url) => {
+            let store = PostgresMetaStore::connect(&url)
+                .await
+                .map_err(|e| anyhow::anyhow!("metadata store {} cannot be opened: {e}", redact(&url)))?;
+            Ok((Arc::new(store), redact(&url)))
+        }
+        other => {
+            let path = other.map(PathBuf::from).unwrap_or_else(|| data_dir.join("metadata.sqlite"));
+            let store = SqliteMetaStore::open(&path)
+                .map_err(|e| anyhow::anyhow!("metadata store {} cannot be opened: {e}", path.display()))?;
+            Ok((Arc::new(store), path.display().to_string()))
+        }
+    }
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 async fn wait_for_signal() {
