@@ -340,7 +340,7 @@ async fn release_object_bytes(tx: &Transaction<'_>, object_id: i64, bytes: i64, 
     let n = execute(
         tx,
         "UPDATE objects SET live_bytes = live_bytes - $2,
-             dead_since_ms = CASE WHEN live_bytes - $2 = 0 THEN $3 ELSE NULL END
+             dead_since_ms = CASE WHEN live_bytes - $2 = 0 THEN $3::BIGINT ELSE NULL END
          WHERE id = $1",
         &[&object_id, &bytes, &now_ms],
     )
@@ -1265,9 +1265,10 @@ mod tests {
                 let parts = if i % 3 == 0 { [1, 0] } else { [0, 1] };
                 let batches = parts
                     .iter()
-                    .map(|&partition| BatchToCommit {
+                    .enumerate()
+                    .map(|(n, &partition)| BatchToCommit {
                         partition: PartitionKey { topic_id, partition },
-                        byte_position: 0,
+                        byte_position: 10 * n as u64,
                         byte_length: 10,
                         record_count: 3,
                         max_timestamp_ms: 1,
@@ -1275,7 +1276,7 @@ mod tests {
                     })
                     .collect();
                 store
-                    .commit_object(NewObject { key: format!("obj-{i}"), size_bytes: 10, created_ms: 1 }, batches)
+                    .commit_object(NewObject { key: format!("obj-{i}"), size_bytes: 20, created_ms: 1 }, batches)
                     .await
                     .expect("commit")
             }));

@@ -138,7 +138,8 @@ fn map_err(key: &str, e: object_store::Error) -> ObjectStoreError {
 impl ObjectStore for S3Store {
     async fn put(&self, key: &str, data: Bytes) -> Result<(), ObjectStoreError> {
         let path = self.path(key)?;
-        self.inner.put(&path, PutPayload::from(data)).await.map_err(|e| map_err(key, e))?;
+        // NotFound on a put means the bucket is missing: an IO error, not a missing object.
+        self.inner.put(&path, PutPayload::from(data)).await.map_err(|e| io_err(key, e))?;
         Ok(())
     }
 
@@ -199,7 +200,7 @@ impl ObjectStore for S3Store {
             let meta = item.map_err(|e| io_err("(listing)", e))?;
             // Only direct children that are valid keys are ours.
             let parent_ok = match &prefix {
-                Some(p) => meta.location.prefix_match(p).is_some_and(|mut rest| rest.clone().count() == 1 && rest.next().is_some()),
+                Some(p) => meta.location.prefix_match(p).is_some_and(|rest| rest.count() == 1),
                 None => meta.location.parts().count() == 1,
             };
             let Some(name) = meta.location.filename() else { continue };
