@@ -3,6 +3,8 @@
 # prints throughput (full load) and latency (fixed rate) per setting.
 # Usage: bench/flush-sweep.sh [INTERVALS...]   (default: 0 1 2 5 10)
 # Needs compat/librdkafka/build.sh's cache and target/release/oxbow.
+# On PostgreSQL + S3: BENCH_POSTGRES_URL=postgres://.../db BENCH_S3_URL=s3://bucket
+# (with AWS_ENDPOINT_URL etc. exported); each setting gets a fresh database and prefix.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LRK="${OXBOW_CACHE:-$HOME/.cache/oxbow}/librdkafka/librdkafka-2.12.1"
@@ -17,7 +19,14 @@ INTERVALS=("${@:-0 1 2 5 10}")
 printf '%-10s %12s %10s %10s %10s %10s\n' "flush_ms" "msgs/s" "MB/s" "p50_ms" "p99_ms" "p99.9_ms"
 for ms in "${INTERVALS[@]}"; do
     dir="$(mktemp -d)"
-    "$OXBOW" up --listen 127.0.0.1:0 --data-dir "$dir/data" --log-level warn \
+    extra=()
+    if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
+        db="bench_$(date +%s%N)"
+        psql "$BENCH_POSTGRES_URL" -q -c "CREATE DATABASE $db" >/dev/null
+        extra+=(--metadata "${BENCH_POSTGRES_URL%/*}/$db?sslmode=disable")
+    fi
+    [ -n "${BENCH_S3_URL:-}" ] && extra+=(--objects "$BENCH_S3_URL/bench-$(date +%s%N)")
+    "$OXBOW" up --listen 127.0.0.1:0 --data-dir "$dir/data" --log-level warn ${extra[@]+"${extra[@]}"} \
         --set num.partitions=8 --set "oxbow.flush.interval.ms=$ms" >"$dir/out" 2>"$dir/err" &
     pid=$!
     for _ in $(seq 50); do grep -q "listening on" "$dir/out" 2>/dev/null && break; sleep 0.1; done

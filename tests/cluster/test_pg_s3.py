@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -67,7 +68,6 @@ def consume_all(bootstrap: str, topic: str, n: int, partitions: int) -> set[byte
     try:
         c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
         seen: set[bytes] = set()
-        import time
         deadline = time.monotonic() + 60
         while len(seen) < n and time.monotonic() < deadline:
             msg = c.poll(1.0)
@@ -96,12 +96,30 @@ def test_produce_restart_consume_on_postgres_and_s3(oxbow_factory, topic_name, b
 
 
 def test_two_brokers_share_postgres_and_s3(oxbow_factory, topic_name, backends):
-    a = oxbow_factory(node_id=1, extra_args=backends)
-    b = oxbow_factory(node_id=2, extra_args=backends)
-    md = admin(a.bootstrap).list_topics(timeout=10)
-    assert md.cluster_id == admin(b.bootstrap).list_topics(timeout=10).cluster_id
+    a = oxbow_factory(node_id=1, extra_args=backends + ["--rack", "r1"])
+    b = oxbow_factory(node_id=2, extra_args=backends + ["--rack", "r2"])
+    assert admin(a.bootstrap).list_topics(timeout=10).cluster_id == admin(b.bootstrap).list_topics(timeout=10).cluster_id
+    # Each broker's view of the live leases refreshes every third of the lease (10 s).
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        views = [sorted(admin(x.bootstrap).list_topics(timeout=10).brokers) for x in (a, b)]
+        if views == [[1, 2], [1, 2]]:
+            break
+        time.sleep(0.5)
+    assert views == [[1, 2], [1, 2]], f"Metadata should list both live brokers: {views}"
     topic = topic_name()
     create_topic(a.bootstrap, topic, partitions=2)
+    # Leaders: the same deterministic choice on both brokers, one partition each (different racks).
+    leaders = [{p.id: p.leader for p in admin(x.bootstrap).list_topics(topic, timeout=10).topics[topic].partitions.values()}
+               for x in (a, b)]
+    assert leaders[0] == leaders[1] and set(leaders[0].values()) == {1, 2}, leaders
+    # The producer sends each partition to its advertised leader: both brokers take produces.
     produce(a.bootstrap, topic, 1000, 2)
     seen = consume_all(b.bootstrap, topic, 1000, 2)
     assert seen == {f"v{i}".encode() for i in range(1000)}
+    # A stopped broker ends its lease: the other stops listing it.
+    b.stop()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and sorted(admin(a.bootstrap).list_topics(timeout=10).brokers) != [1]:
+        time.sleep(0.5)
+    assert sorted(admin(a.bootstrap).list_topics(timeout=10).brokers) == [1]

@@ -6,24 +6,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oxbow_log::PartitionKey;
-use oxbow_meta_store::BrokerRegistration;
 
 use crate::Broker;
 
 /// How long a broker registration lasts without renewal.
 pub const BROKER_LEASE_MS: i64 = 10_000;
 
+/// Registers (or renews) this broker's lease, then refreshes the broker's
+/// view of the live brokers (Metadata, partition leaders, group coordinators).
 pub async fn register(broker: &Broker) -> Result<(), oxbow_meta_store::MetaError> {
-    broker
-        .meta
-        .register_broker(BrokerRegistration {
-            node_id: broker.config.node_id,
-            host: broker.config.advertised_host.clone(),
-            port: broker.config.advertised_port,
-            rack: broker.config.rack.clone(),
-            lease_expires_ms: oxbow_log::now_ms() + BROKER_LEASE_MS,
-        })
-        .await
+    let now = oxbow_log::now_ms();
+    broker.meta.register_broker(broker.registration(now + BROKER_LEASE_MS)).await?;
+    broker.set_live_brokers(broker.meta.live_brokers(now).await?);
+    Ok(())
+}
+
+/// Ends this broker's lease at shutdown, so that the others stop listing it
+/// at their next refresh instead of when the lease runs out.
+pub async fn deregister(broker: &Broker) -> Result<(), oxbow_meta_store::MetaError> {
+    broker.meta.register_broker(broker.registration(oxbow_log::now_ms() - 1)).await
 }
 
 /// One retention pass over every partition. Returns how many partitions moved their log start.

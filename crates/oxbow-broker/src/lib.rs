@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use oxbow_log::LogEngine;
-use oxbow_meta_store::{MetaError, MetaStore, TopicMeta};
+use oxbow_meta_store::{BrokerRegistration, MetaError, MetaStore, TopicMeta};
 use uuid::Uuid;
 
 pub mod background;
@@ -34,6 +34,9 @@ pub struct Broker {
     /// Budget of `queued.max.request.bytes` shared by all connections.
     pub request_bytes: Arc<tokio::sync::Semaphore>,
     topics: TopicCache,
+    /// Brokers with a live lease as last read from the metadata store
+    /// (refreshed with every lease renewal), sorted by node id.
+    live_brokers: RwLock<Vec<BrokerRegistration>>,
 }
 
 /// Topic metadata by name and id. Admin handlers on this broker update it
@@ -56,7 +59,16 @@ impl Broker {
         let request_bytes = Arc::new(tokio::sync::Semaphore::new(config.queued_max_request_bytes));
         let groups = oxbow_groups::GroupCoordinator::new(meta.clone(), config.groups.clone());
         groups.start();
-        let broker = Broker { config, engine, meta, cluster_id, groups, request_bytes, topics: TopicCache::default() };
+        let broker = Broker {
+            config,
+            engine,
+            meta,
+            cluster_id,
+            groups,
+            request_bytes,
+            topics: TopicCache::default(),
+            live_brokers: RwLock::default(),
+        };
         for topic in broker.meta.topics().await? {
             broker.remember_topic(topic);
         }
@@ -109,7 +121,101 @@ impl Broker {
     /// The leader this broker advertises for a partition. A single broker
     /// leads everything; with several brokers this becomes a deterministic
     /// choice among live brokers (DESIGN.md "Multi-broker").
-    pub fn leader_for(&self, _topic: &TopicMeta, _partition: i32) -> i32 {
-        self.config.node_id
+    /// The partition's advertised leader: a deterministic choice among the
+    /// live brokers that every broker with the same view makes alike.
+    /// Partitions of a topic go round-robin over a rack-alternating broker
+    /// order (as Kafka's rack-aware assignment), starting at a position
+    /// derived from the topic id, so consecutive partitions land on
+    /// different racks. Any broker accepts any produce: this only spreads load.
+    pub fn leader_for(&self, topic: &TopicMeta, partition: i32) -> i32 {
+        let order = rack_alternating(self.live_brokers());
+        let start = fnv1a(topic.id.as_bytes()) % order.len() as u64;
+        let index = (start + u64::try_from(partition).unwrap_or(0)) % order.len() as u64;
+        order[index as usize].node_id
+    }
+
+    /// The broker that coordinates `group_id`: one owner per group among the
+    /// live brokers (by a stable hash), so that every member of a group,
+    /// whichever broker it asks, meets the same coordinator.
+    pub fn coordinator_for_group(&self, group_id: &str) -> BrokerRegistration {
+        let live = self.live_brokers();
+        let index = fnv1a(group_id.as_bytes()) % live.len() as u64;
+        live[index as usize].clone()
+    }
+
+    /// Live brokers by node id; always includes this broker (even before
+    /// its first registration or when the store is briefly unreachable).
+    pub fn live_brokers(&self) -> Vec<BrokerRegistration> {
+        let mut live = self.live_brokers.read().unwrap_or_else(|p| p.into_inner()).clone();
+        live.retain(|b| b.node_id != self.config.node_id);
+        live.push(self.registration(i64::MAX));
+        live.sort_by_key(|b| b.node_id);
+        live
+    }
+
+    pub fn set_live_brokers(&self, brokers: Vec<BrokerRegistration>) {
+        *self.live_brokers.write().unwrap_or_else(|p| p.into_inner()) = brokers;
+    }
+
+    /// This broker's registration with a lease ending at `lease_expires_ms`.
+    pub fn registration(&self, lease_expires_ms: i64) -> BrokerRegistration {
+        BrokerRegistration {
+            node_id: self.config.node_id,
+            host: self.config.advertised_host.clone(),
+            port: self.config.advertised_port,
+            rack: self.config.rack.clone(),
+            lease_expires_ms,
+        }
+    }
+}
+
+/// Brokers (sorted by node id) reordered to alternate racks: the first of
+/// each rack (racks in name order, no rack last), then the second of each, ...
+fn rack_alternating(brokers: Vec<BrokerRegistration>) -> Vec<BrokerRegistration> {
+    let mut racks: std::collections::BTreeMap<(bool, String), std::collections::VecDeque<BrokerRegistration>> =
+        std::collections::BTreeMap::new();
+    for b in brokers {
+        racks.entry((b.rack.is_none(), b.rack.clone().unwrap_or_default())).or_default().push_back(b);
+    }
+    let mut out = Vec::new();
+    while racks.values().any(|r| !r.is_empty()) {
+        for r in racks.values_mut() {
+            out.extend(r.pop_front());
+        }
+    }
+    assert!(!out.is_empty(), "the live broker list always holds this broker");
+    out
+}
+
+/// FNV-1a: a hash that is the same in every broker build (std's is not promised to be).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod placement_tests {
+    use super::*;
+
+    fn reg(node_id: i32, rack: Option<&str>) -> BrokerRegistration {
+        BrokerRegistration { node_id, host: "h".into(), port: 1, rack: rack.map(String::from), lease_expires_ms: 0 }
+    }
+
+    #[test]
+    fn rack_alternating_interleaves_racks_and_keeps_everyone() {
+        let order = rack_alternating(vec![
+            reg(1, Some("a")),
+            reg(2, Some("a")),
+            reg(3, Some("b")),
+            reg(4, None),
+            reg(5, Some("b")),
+        ]);
+        let ids: Vec<i32> = order.iter().map(|b| b.node_id).collect();
+        assert_eq!(ids, vec![1, 3, 4, 2, 5]);
+    }
+
+    #[test]
+    fn fnv1a_is_stable() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

@@ -199,6 +199,9 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     let _ = shutdown_tx.send(true);
     let _ = server.await;
     background.abort();
+    if let Err(e) = oxbow_broker::background::deregister(&broker).await {
+        tracing::warn!(error = %e, "could not end the broker lease");
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
-//! FindCoordinator (key 10). Every broker coordinates every group (group
-//! state lives in the shared metadata store); this broker answers with
-//! itself. Transaction coordinators do not exist yet.
+//! FindCoordinator (key 10). A group's coordinator is one broker among the
+//! live ones, chosen by a stable hash of the group id
+//! ([`Broker::coordinator_for_group`]); alone, a broker answers with itself.
+//! Transaction coordinators do not exist yet.
 
 use std::sync::Arc;
 
@@ -30,9 +31,10 @@ pub async fn handle(
     ctx: &RequestContext,
     req: FindCoordinatorRequest,
 ) -> FindCoordinatorResponse {
-    let node = BrokerId(broker.config.node_id);
-    let host = s(&broker.config.advertised_host);
-    let port = broker.config.advertised_port;
+    let owner = |key: &str| {
+        let b = broker.coordinator_for_group(key);
+        (BrokerId(b.node_id), s(&b.host), b.port)
+    };
     if ctx.api_version >= 4 {
         let coordinators = req
             .coordinator_keys
@@ -40,7 +42,10 @@ pub async fn handle(
             .map(|key| {
                 let c = Coordinator::default().with_key(key.clone());
                 match refusal(req.key_type, key.as_str()) {
-                    None => c.with_node_id(node).with_host(host.clone()).with_port(port),
+                    None => {
+                        let (node, host, port) = owner(key.as_str());
+                        c.with_node_id(node).with_host(host).with_port(port)
+                    }
                     Some((code, message)) => c
                         .with_node_id(BrokerId(-1))
                         .with_host(StrBytes::default())
@@ -53,7 +58,10 @@ pub async fn handle(
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
     match refusal(req.key_type, req.key.as_str()) {
-        None => FindCoordinatorResponse::default().with_node_id(node).with_host(host).with_port(port),
+        None => {
+            let (node, host, port) = owner(req.key.as_str());
+            FindCoordinatorResponse::default().with_node_id(node).with_host(host).with_port(port)
+        }
         Some((code, message)) => FindCoordinatorResponse::default()
             .with_error_code(code)
             .with_error_message(Some(s(message)))

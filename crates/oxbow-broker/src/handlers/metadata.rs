@@ -15,10 +15,11 @@ use crate::dispatch::RequestContext;
 use crate::{errors, topic_config, Broker};
 
 fn describe_topic(broker: &Broker, topic: &TopicMeta, with_ops: bool) -> MetadataResponseTopic {
-    let node = broker.config.node_id;
     let partitions = (0..topic.partition_count)
         .map(|p| {
+            // No copies live on brokers: the leader is the one replica reported.
             let leader = broker.leader_for(topic, p);
+            let node = leader;
             MetadataResponsePartition::default()
                 .with_error_code(errors::NONE)
                 .with_partition_index(p)
@@ -120,11 +121,18 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
             }
         }
     }
-    let brokers = vec![MetadataResponseBroker::default()
-        .with_node_id(BrokerId(broker.config.node_id))
-        .with_host(s(&broker.config.advertised_host))
-        .with_port(broker.config.advertised_port)
-        .with_rack(broker.config.rack.as_deref().map(s))];
+    // Every broker with a live lease (this one always).
+    let brokers = broker
+        .live_brokers()
+        .into_iter()
+        .map(|b| {
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(b.node_id))
+                .with_host(s(&b.host))
+                .with_port(b.port)
+                .with_rack(b.rack.as_deref().map(s))
+        })
+        .collect();
     MetadataResponse::default()
         .with_brokers(brokers)
         .with_cluster_id(Some(s(&broker.cluster_id)))
