@@ -130,8 +130,7 @@ impl PostgresMetaStore {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         config.application_name("oxbow");
-        let manager =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -590,8 +589,12 @@ async fn commit_object_tx(
     }
 
     if live_bytes > 0 {
-        execute(tx, "UPDATE objects SET live_bytes = $2, dead_since_ms = NULL WHERE id = $1", &[&object_id, &live_bytes])
-            .await?;
+        execute(
+            tx,
+            "UPDATE objects SET live_bytes = $2, dead_since_ms = NULL WHERE id = $1",
+            &[&object_id, &live_bytes],
+        )
+        .await?;
     }
     Ok(outcomes.into_iter().map(|o| o.expect("every batch index is in exactly one partition group")).collect())
 }
@@ -799,8 +802,12 @@ impl MetaStore for PostgresMetaStore {
                 }
             };
             // A broker starting at the same time may win the insert; read back whichever did.
-            execute(&tx, "INSERT INTO meta (key, value) VALUES ('cluster_id', $1) ON CONFLICT (key) DO NOTHING", &[&id])
-                .await?;
+            execute(
+                &tx,
+                "INSERT INTO meta (key, value) VALUES ('cluster_id', $1) ON CONFLICT (key) DO NOTHING",
+                &[&id],
+            )
+            .await?;
             let row = query_first(&tx, GET, &[]).await?.ok_or_else(|| corrupt("cluster id vanished"))?;
             col::<String>(&row, 0)
         }
@@ -968,8 +975,7 @@ impl MetaStore for PostgresMetaStore {
     }
 
     async fn partition_offsets(&self, partition: PartitionKey) -> MetaResult<Option<PartitionOffsets>> {
-        transact!(self, Mode::Read, |tx| load_partition(&tx, partition, Lock::None).await)
-            .map(|p| p.map(|p| p.offsets))
+        transact!(self, Mode::Read, |tx| load_partition(&tx, partition, Lock::None).await).map(|p| p.map(|p| p.offsets))
     }
 
     async fn read_index(
@@ -1058,8 +1064,7 @@ impl MetaStore for PostgresMetaStore {
         max_bytes: Option<i64>,
         now_ms: i64,
     ) -> MetaResult<PartitionOffsets> {
-        transact!(self, Mode::Write, |tx| apply_retention_tx(&tx, partition, min_timestamp_ms, max_bytes, now_ms)
-            .await)
+        transact!(self, Mode::Write, |tx| apply_retention_tx(&tx, partition, min_timestamp_ms, max_bytes, now_ms).await)
     }
 
     async fn dead_objects(&self, dead_before_ms: i64, limit: usize) -> MetaResult<Vec<DeadObject>> {

@@ -151,7 +151,8 @@ impl ObjectStore for S3Store {
 
     async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, ObjectStoreError> {
         let path = self.path(key)?;
-        let bad_range = |size| ObjectStoreError::BadRange { key: key.to_string(), start: range.start, end: range.end, size };
+        let bad_range =
+            |size| ObjectStoreError::BadRange { key: key.to_string(), start: range.start, end: range.end, size };
         if range.start >= range.end {
             // HTTP cannot ask for zero bytes; check the object and the bounds instead.
             let size = self.size(key, &path).await?;
@@ -166,10 +167,13 @@ impl ObjectStore for S3Store {
                 }
                 let bytes = result.bytes().await.map_err(|e| map_err(key, e))?;
                 if bytes.len() as u64 != range.end - range.start {
-                    return Err(io_err(key, object_store::Error::Generic {
-                        store: "S3",
-                        source: format!("asked for {} bytes, got {}", range.end - range.start, bytes.len()).into(),
-                    }));
+                    return Err(io_err(
+                        key,
+                        object_store::Error::Generic {
+                            store: "S3",
+                            source: format!("asked for {} bytes, got {}", range.end - range.start, bytes.len()).into(),
+                        },
+                    ));
                 }
                 Ok(bytes)
             }
@@ -250,7 +254,10 @@ pub mod testing {
     }
 
     pub fn fresh_store(endpoint: &str) -> S3Store {
-        let prefix = format!("t{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        let prefix = format!(
+            "t{}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        );
         S3Store::open(&format!("s3://{BUCKET}/{prefix}/objects"), &options(endpoint)).expect("open S3 store")
     }
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use oxbow_broker::{Broker, BrokerConfig};
 use oxbow_log::LogEngine;
-use oxbow_log::LogConfig;
 use oxbow_meta_store::{MetaStore, PostgresMetaStore, SqliteMetaStore};
 use oxbow_object_store::{LocalDirStore, ObjectStore, S3Options, S3Store};
 
@@ -27,12 +26,6 @@ struct UpArgs {
     objects: Option<String>,
     log_level: tracing::Level,
 }
-
-/// Flush defaults when objects go to S3 (unless set with --set): measured in
-/// BENCHMARKS.md. A PUT costs money and ~10-100 ms, so the flusher waits a
-/// little to gather more batches per object.
-const S3_FLUSH_INTERVAL_MS: u64 = 25;
-const S3_FLUSH_BYTES: usize = 8 * 1024 * 1024;
 
 fn is_postgres_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
@@ -67,7 +60,13 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
             Long("data-dir") => data_dir = PathBuf::from(value(&mut parser, "--data-dir")?),
             Long("node-id") => config.set("node.id", &value(&mut parser, "--node-id")?)?,
             Long("rack") => config.set("broker.rack", &value(&mut parser, "--rack")?)?,
-            Long("metadata") => metadata = Some(value(&mut parser, "--metadata")?),
+            Long("metadata") => {
+                let v = value(&mut parser, "--metadata")?;
+                if v.contains("://") && !is_postgres_url(&v) {
+                    return Err(format!("--metadata {v:?} is neither a SQLite file path nor postgres://..."));
+                }
+                metadata = Some(v);
+            }
             Long("objects") => {
                 let v = value(&mut parser, "--objects")?;
                 if v.contains("://") && !v.starts_with("s3://") {
@@ -88,19 +87,7 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
-    if objects.as_deref().is_some_and(|o| o.starts_with("s3://")) {
-        s3_flush_defaults(&mut config.log, &config.explicitly_set);
-    }
     Ok(UpArgs { config, advertised_host, data_dir, metadata, objects, log_level })
-}
-
-fn s3_flush_defaults(log: &mut LogConfig, explicitly_set: &std::collections::BTreeMap<String, String>) {
-    if !explicitly_set.contains_key("oxbow.flush.interval.ms") {
-        log.flush_interval_ms = S3_FLUSH_INTERVAL_MS;
-    }
-    if !explicitly_set.contains_key("oxbow.flush.bytes") {
-        log.flush_bytes = S3_FLUSH_BYTES;
-    }
 }
 
 fn main() -> ExitCode {
@@ -207,7 +194,10 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
 
 /// The object store named by `--objects` (default: `<data-dir>/objects`) and a
 /// description of it for the start-up banner.
-async fn open_objects(objects: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<(Arc<dyn ObjectStore>, String)> {
+async fn open_objects(
+    objects: Option<String>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(Arc<dyn ObjectStore>, String)> {
     match objects {
         Some(url) if url.starts_with("s3://") => {
             let options = S3Options::from_env();
@@ -226,7 +216,10 @@ async fn open_objects(objects: Option<String>, data_dir: &std::path::Path) -> an
 }
 
 /// The metadata store named by `--metadata` (default: `<data-dir>/metadata.sqlite`).
-async fn open_metadata(metadata: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<(Arc<dyn MetaStore>, String)> {
+async fn open_metadata(
+    metadata: Option<String>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(Arc<dyn MetaStore>, String)> {
     match metadata {
         Some(url) if is_postgres_url(&url) => {
             let store = PostgresMetaStore::connect(&url)
