@@ -170,22 +170,30 @@ fn main() {
     let mut rss: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut failed = false;
     for round in 0..args.repeat {
+        // All targets run at once and each scenario goes through them back to back, so the
+        // figures compared in one row were measured minutes apart at most on this noisy machine.
+        let mut running = Vec::new();
         for kind in &targets_list {
             let dir = work.join(format!("{}-{round}", kind.name()));
-            let target = match Target::start(*kind, &dir, &args.oxbow, args.tansu.as_deref(), &args.oxbow_sets) {
-                Ok(t) => t,
+            match Target::start(*kind, &dir, &args.oxbow, args.tansu.as_deref(), &args.oxbow_sets) {
+                Ok(t) => running.push((*kind, t)),
                 Err(e) => {
                     eprintln!("{}: failed to start: {e}", kind.name());
                     failed = true;
-                    continue;
                 }
-            };
-            std::thread::sleep(Duration::from_secs(1));
-            let idle_rss = target.rss_kib().unwrap_or(0);
-            let mut peaks: BTreeMap<&str, f64> = BTreeMap::new();
-            for s in &chosen {
+            }
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        for (kind, target) in &running {
+            let e = rss.entry(kind.name().into()).or_insert((u64::MAX, 0));
+            e.0 = e.0.min(target.rss_kib().unwrap_or(0));
+        }
+        let mut peaks: BTreeMap<(&str, &str), f64> = BTreeMap::new();
+        for s in &chosen {
+            for (kind, target) in &running {
+                let kind = *kind;
                 let rate = s.rate_fraction.and_then(|(f, of)| {
-                    peaks.get(of).map(|p| p * f).or_else(|| {
+                    peaks.get(&(kind.name(), of)).map(|p| p * f).or_else(|| {
                         // The peak scenario was not selected: measure it first, unreported.
                         let base = all.iter().find(|x| x.name == of)?;
                         let o = load::run(&target.bootstrap, &format!("peak-{round}"), base, None, false).ok()?;
@@ -197,14 +205,20 @@ fn main() {
                     continue;
                 }
                 let topic = format!("bench-{}-{round}", s.name);
-                let e2e = s.rate_fraction.is_some() && *kind != Kind::Sink;
-                eprintln!("{} {} (round {}){}", kind.name(), s.name, round + 1, rate.map(|r| format!(" at {r:.0} records/s")).unwrap_or_default());
+                let e2e = s.rate_fraction.is_some() && kind != Kind::Sink;
+                eprintln!(
+                    "{} {} (round {}){}",
+                    kind.name(),
+                    s.name,
+                    round + 1,
+                    rate.map(|r| format!(" at {r:.0} records/s")).unwrap_or_default()
+                );
                 match load::run(&target.bootstrap, &topic, s, rate, e2e) {
                     Ok(mut o) => {
                         if s.rate_fraction.is_none() {
-                            peaks.insert(s.name, o.records_per_s());
+                            peaks.insert((kind.name(), s.name), o.records_per_s());
                         }
-                        if *kind != Kind::Sink && s.rate_fraction.is_none() {
+                        if kind != Kind::Sink && s.rate_fraction.is_none() {
                             let max = Duration::from_secs(if args.smoke { 10 } else { 60 });
                             match load::catch_up(&target.bootstrap, &topic, s.partitions, o.topic_records, max) {
                                 Ok((n, secs)) => {
@@ -240,10 +254,10 @@ fn main() {
                     }
                 }
             }
-            let peak_rss = target.peak_rss_kib().unwrap_or(0);
+        }
+        for (kind, target) in &running {
             let e = rss.entry(kind.name().into()).or_insert((u64::MAX, 0));
-            e.0 = e.0.min(idle_rss);
-            e.1 = e.1.max(peak_rss);
+            e.1 = e.1.max(target.peak_rss_kib().unwrap_or(0));
         }
     }
     report(&args, &chosen, &targets_list, &results, &rss);
