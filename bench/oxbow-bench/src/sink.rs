@@ -1,20 +1,25 @@
 //! The machine's limit for the produce work: a trivial broker that speaks just
 //! enough Kafka (ApiVersions, Metadata, CreateTopics, InitProducerId, Produce)
 //! to take the same librdkafka producer load, and appends each Produce
-//! request's record-batch bytes to one file with one fdatasync per request
-//! (before acknowledging, as `acks=all` asks). No index, no metadata store,
+//! request's record-batch bytes to one file, acknowledging only after an
+//! fdatasync that covers them (as `acks=all` asks). Syncs are group commits,
+//! as Oxbow's flushes are: one thread fdatasyncs whatever has been written
+//! since its last sync, so requests pipelined by librdkafka (5 in flight per
+//! connection) and from several connections share one sync. No index, no metadata store,
 //! no CRC check, no Fetch: whatever Oxbow does beyond "bytes from a socket
 //! into a durable file" shows up as the gap to this.
 //!
-//! Thread per connection, blocking IO: the simplest server that is not a
-//! bottleneck at a handful of connections.
+//! Two threads per connection (read+append, answer in order), one sync thread,
+//! blocking IO: the simplest server that is not a bottleneck at a handful of
+//! connections.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::io::AsRawFd;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::api_versions_response::ApiVersion;
@@ -50,6 +55,10 @@ struct State {
     /// Next offset per (topic, partition), so acknowledgements carry growing offsets.
     offsets: Mutex<HashMap<(String, i32), i64>>,
     next_producer_id: Mutex<i64>,
+    /// (written, synced): appends completed, and how many of them the last fdatasync covers.
+    durable: Mutex<(u64, u64)>,
+    /// Signals the sync thread (new writes) and the answering threads (new syncs).
+    wake: Condvar,
 }
 
 /// Runs the sink until the process is killed. Prints `listening on ADDR`.
@@ -63,7 +72,11 @@ pub fn run(listen: &str, file: &str) -> std::io::Result<()> {
         topics: Mutex::new(HashMap::new()),
         offsets: Mutex::new(HashMap::new()),
         next_producer_id: Mutex::new(1000),
+        durable: Mutex::new((0, 0)),
+        wake: Condvar::new(),
     });
+    let syncer = state.clone();
+    std::thread::spawn(move || sync_loop(&syncer));
     println!("listening on {addr}");
     std::io::stdout().flush()?;
     for conn in listener.incoming() {
@@ -79,7 +92,48 @@ pub fn run(listen: &str, file: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-fn serve(state: &State, mut conn: TcpStream) -> std::io::Result<()> {
+/// Group commit: fdatasync whenever something was written since the last sync.
+fn sync_loop(state: &State) {
+    loop {
+        let target = {
+            let mut d = state.durable.lock().unwrap();
+            while d.0 == d.1 {
+                d = state.wake.wait(d).unwrap();
+            }
+            d.0
+        };
+        // SAFETY: fdatasync on an fd this process owns and keeps open.
+        if unsafe { libc::fdatasync(state.file.as_raw_fd()) } != 0 {
+            eprintln!("sink: fdatasync: {}", std::io::Error::last_os_error());
+            std::process::exit(1);
+        }
+        state.durable.lock().unwrap().1 = target;
+        state.wake.notify_all();
+    }
+}
+
+/// Bound on answers queued per connection (librdkafka has at most 5 produce requests in flight).
+const MAX_QUEUED_ANSWERS: usize = 64;
+
+fn serve(state: &Arc<State>, mut conn: TcpStream) -> std::io::Result<()> {
+    // Answers go out in request order from a second thread, each Produce answer only
+    // once the sync covering its append is done; meanwhile this thread reads on.
+    let (tx, rx) = mpsc::sync_channel::<(Vec<u8>, u64)>(MAX_QUEUED_ANSWERS);
+    let mut out = conn.try_clone()?;
+    let st = state.clone();
+    std::thread::spawn(move || {
+        for (reply, needs_sync) in rx {
+            if needs_sync > 0 {
+                let mut d = st.durable.lock().unwrap();
+                while d.1 < needs_sync {
+                    d = st.wake.wait(d).unwrap();
+                }
+            }
+            if !reply.is_empty() && out.write_all(&reply).is_err() {
+                return;
+            }
+        }
+    });
     let mut len_buf = [0u8; 4];
     loop {
         if conn.read_exact(&mut len_buf).is_err() {
@@ -91,12 +145,16 @@ fn serve(state: &State, mut conn: TcpStream) -> std::io::Result<()> {
         }
         let mut frame = vec![0u8; len as usize];
         conn.read_exact(&mut frame)?;
-        let reply = handle(state, Bytes::from(frame)).map_err(std::io::Error::other)?;
-        conn.write_all(&reply)?;
+        let answer = handle(state, Bytes::from(frame)).map_err(std::io::Error::other)?;
+        if tx.send(answer).is_err() {
+            return Ok(());
+        }
     }
 }
 
-fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<Vec<u8>> {
+/// Decodes one request and returns its answer and, for appends, the write
+/// sequence number a sync must cover before the answer goes out (0: none).
+fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<(Vec<u8>, u64)> {
     if frame.len() < 8 {
         anyhow::bail!("short frame");
     }
@@ -116,7 +174,7 @@ fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<Vec<u8>> {
             let v = version.min(3);
             let err = if version > 3 { 35 } else { 0 };
             ApiVersionsResponse::default().with_error_code(err).with_api_keys(keys).encode(&mut body, if err != 0 { 0 } else { v })?;
-            return Ok(frame_out(cid, 0, &body));
+            return Ok((frame_out(cid, 0, &body), 0));
         }
         ApiKey::Metadata => {
             let req = MetadataRequest::decode(&mut frame, version)?;
@@ -171,13 +229,21 @@ fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<Vec<u8>> {
         ApiKey::Produce => {
             let req = ProduceRequest::decode(&mut frame, version)?;
             let mut responses = Vec::new();
+            let mut written = 0u64;
             for t in req.topic_data {
                 let topic = t.name.to_string();
                 let mut parts = Vec::new();
                 for p in t.partition_data {
                     let records = p.records.unwrap_or_default();
                     let count = batch_record_count(&records);
-                    (&state.file).write_all(&records)?;
+                    {
+                        // Append and count under one lock so "written" never runs ahead of the file.
+                        let mut d = state.durable.lock().unwrap();
+                        (&state.file).write_all(&records)?;
+                        d.0 += 1;
+                        written = d.0;
+                    }
+                    state.wake.notify_all();
                     let base = {
                         let mut offsets = state.offsets.lock().unwrap();
                         let next = offsets.entry((topic.clone(), p.index)).or_insert(0);
@@ -189,19 +255,15 @@ fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<Vec<u8>> {
                 }
                 responses.push(TopicProduceResponse::default().with_name(t.name).with_partition_responses(parts));
             }
-            if req.acks != 0 {
-                // SAFETY: fdatasync on an fd this process owns and keeps open.
-                if unsafe { libc::fdatasync(state.file.as_raw_fd()) } != 0 {
-                    return Err(std::io::Error::last_os_error().into());
-                }
-            } else {
-                return Ok(Vec::new());
+            if req.acks == 0 {
+                return Ok((Vec::new(), 0));
             }
             ProduceResponse::default().with_responses(responses).encode(&mut body, version)?;
+            return Ok((frame_out(cid, api_key.response_header_version(version), &body), written));
         }
         other => anyhow::bail!("sink does not speak {other:?}"),
     }
-    Ok(frame_out(cid, api_key.response_header_version(version), &body))
+    Ok((frame_out(cid, api_key.response_header_version(version), &body), 0))
 }
 
 /// Records in a run of v2 record batches: sum of (last offset delta + 1).
