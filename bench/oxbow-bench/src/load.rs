@@ -65,6 +65,8 @@ pub struct Outcome {
     pub consume_seconds: f64,
     /// Records in the topic after the run (warm-up included): what catch-up reads.
     pub topic_records: u64,
+    /// CPU seconds the broker used during the produce phase (its share of a core = cpu / seconds).
+    pub broker_cpu_seconds: f64,
 }
 
 impl Outcome {

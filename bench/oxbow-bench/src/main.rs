@@ -213,8 +213,10 @@ fn main() {
                     round + 1,
                     rate.map(|r| format!(" at {r:.0} records/s")).unwrap_or_default()
                 );
+                let cpu0 = target.cpu_seconds().unwrap_or(0.0);
                 match load::run(&target.bootstrap, &topic, s, rate, e2e) {
                     Ok(mut o) => {
+                        o.broker_cpu_seconds = target.cpu_seconds().unwrap_or(0.0) - cpu0;
                         if s.rate_fraction.is_none() {
                             peaks.insert((kind.name(), s.name), o.records_per_s());
                         }
@@ -240,10 +242,12 @@ fn main() {
                             failed = true;
                         }
                         eprintln!(
-                            "  {:.1} MB/s {:.0} rec/s p99 {:.2} ms consume {:.1} MB/s",
+                            "  {:.1} MB/s {:.0} rec/s p99 {:.2} ms broker cpu {:.2} s in {:.2} s, consume {:.1} MB/s",
                             o.mb_per_s(),
                             o.records_per_s(),
                             o.produce_p99_ms,
+                            o.broker_cpu_seconds,
+                            o.seconds,
                             o.consume_mb_per_s(s.record_bytes)
                         );
                         results.entry((kind.name().into(), s.name.into())).or_default().push(o);
@@ -280,6 +284,8 @@ struct Row {
     e2e_p999: Option<f64>,
     consume_mbs: Option<f64>,
     rate: Option<f64>,
+    /// Broker CPU per second of produce (1.0 = one core busy).
+    cpu_share: f64,
 }
 
 fn summarise(v: &[Outcome], record_bytes: usize) -> Row {
@@ -298,6 +304,7 @@ fn summarise(v: &[Outcome], record_bytes: usize) -> Row {
         e2e_p999: opt(&|o| o.e2e_p999_ms),
         consume_mbs: opt(&|o| (o.consume_records > 0).then(|| o.consume_mb_per_s(record_bytes))),
         rate: opt(&|o| o.target_rate),
+        cpu_share: median(v.iter().map(|o| o.broker_cpu_seconds / o.seconds.max(1e-9)).collect()),
     }
 }
 
@@ -311,8 +318,8 @@ fn report(
     let f = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
     let mut json_rows = Vec::new();
     println!(
-        "{:<16} {:<6} {:>8} {:>9} {:>7} {:>7} {:>8} {:>7} {:>7} {:>8} {:>9} {:>7} {:>7}",
-        "scenario", "target", "MB/s", "rec/s", "p50ms", "p99ms", "p99.9ms", "e2e50", "e2e99", "e2e99.9", "consMB/s", "x_sink", "x_tansu"
+        "{:<22} {:<6} {:>7} {:>8} {:>7} {:>7} {:>8} {:>7} {:>7} {:>8} {:>8} {:>5} {:>6} {:>7}",
+        "scenario", "target", "MB/s", "rec/s", "p50ms", "p99ms", "p99.9ms", "e2e50", "e2e99", "e2e99.9", "consMB/s", "cpu", "x_sink", "x_tansu"
     );
     for s in chosen {
         let get = |k: &str| results.get(&(k.to_string(), s.name.to_string())).map(|v| summarise(v, s.record_bytes));
@@ -327,7 +334,7 @@ fn report(
                 None => s.name.to_string(),
             };
             println!(
-                "{:<16} {:<6} {:>8.1} {:>9.0} {:>7.2} {:>7.2} {:>8.2} {:>7} {:>7} {:>8} {:>9} {:>7} {:>7}",
+                "{:<22} {:<6} {:>7.1} {:>8.0} {:>7.2} {:>7.2} {:>8.2} {:>7} {:>7} {:>8} {:>8} {:>5.2} {:>6} {:>7}",
                 name,
                 kind.name(),
                 r.mbs,
@@ -339,6 +346,7 @@ fn report(
                 f(r.e2e_p99),
                 f(r.e2e_p999),
                 r.consume_mbs.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into()),
+                r.cpu_share,
                 f(vs_sink),
                 f(vs_tansu)
             );
@@ -347,14 +355,14 @@ fn report(
                 "produce_mb_per_s": r.mbs, "produce_records_per_s": r.rps, "rate_records_per_s": r.rate,
                 "produce_p50_ms": r.p50, "produce_p99_ms": r.p99, "produce_p999_ms": r.p999,
                 "e2e_p50_ms": r.e2e_p50, "e2e_p99_ms": r.e2e_p99, "e2e_p999_ms": r.e2e_p999,
-                "consume_mb_per_s": r.consume_mbs, "oxbow_over_sink": vs_sink, "oxbow_over_tansu": vs_tansu,
+                "consume_mb_per_s": r.consume_mbs, "broker_cpu_share": r.cpu_share, "oxbow_over_sink": vs_sink, "oxbow_over_tansu": vs_tansu,
             }));
         }
     }
     for (k, (idle, peak)) in rss {
         println!("rss {k}: idle {:.1} MB, peak {:.1} MB", *idle as f64 / 1024.0, *peak as f64 / 1024.0);
     }
-    println!("(MB = 10^6 bytes of record payload; medians over {} round(s); x_ = Oxbow MB/s over the other's)", args.repeat);
+    println!("(MB = 10^6 bytes of record payload; medians over {} round(s); cpu = broker CPU-seconds per second of produce; x_ = Oxbow MB/s over the other's)", args.repeat);
     if args.json {
         let rss_json: serde_json::Map<String, serde_json::Value> = rss
             .iter()

@@ -107,6 +107,17 @@ impl Target {
         let line = s.lines().find(|l| l.starts_with(field))?;
         line.split_whitespace().nth(1)?.parse().ok()
     }
+    /// User+system CPU seconds the target has used so far.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let s = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+        let rest = s.rsplit_once(')')?.1;
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        Some(ticks as f64 / hz)
+    }
     pub fn rss_kib(&self) -> Option<u64> {
         self.status_kib("VmRSS:")
     }
