@@ -311,7 +311,13 @@ fn consumer(bootstrap: &str, topic: &str, partitions: i32) -> Result<BaseConsume
 
 /// Catch-up consume: a fresh consumer reads `expected` records of the topic from
 /// the beginning as fast as it can (bounded by `max`). Returns (records, seconds).
-pub fn catch_up(bootstrap: &str, topic: &str, partitions: i32, expected: u64, max: Duration) -> Result<(u64, f64), String> {
+pub fn catch_up(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    expected: u64,
+    max: Duration,
+) -> Result<(u64, f64), String> {
     let c = consumer(bootstrap, topic, partitions)?;
     let start = Instant::now();
     let mut first: Option<Instant> = None;

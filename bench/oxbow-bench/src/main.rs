@@ -318,7 +318,20 @@ fn report(
     let mut json_rows = Vec::new();
     println!(
         "{:<22} {:<6} {:>7} {:>8} {:>7} {:>7} {:>8} {:>7} {:>7} {:>8} {:>8} {:>5} {:>6} {:>7}",
-        "scenario", "target", "MB/s", "rec/s", "p50ms", "p99ms", "p99.9ms", "e2e50", "e2e99", "e2e99.9", "consMB/s", "cpu", "x_sink", "x_tansu"
+        "scenario",
+        "target",
+        "MB/s",
+        "rec/s",
+        "p50ms",
+        "p99ms",
+        "p99.9ms",
+        "e2e50",
+        "e2e99",
+        "e2e99.9",
+        "consMB/s",
+        "cpu",
+        "x_sink",
+        "x_tansu"
     );
     for s in chosen {
         let get = |k: &str| results.get(&(k.to_string(), s.name.to_string())).map(|v| summarise(v, s.record_bytes));

@@ -169,11 +169,16 @@ fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<(Vec<u8>, u64)> {
             // Answer in v0 whatever was asked (the header of this response is always v0).
             let keys = SUPPORTED
                 .iter()
-                .map(|(k, min, max)| ApiVersion::default().with_api_key(*k as i16).with_min_version(*min).with_max_version(*max))
+                .map(|(k, min, max)| {
+                    ApiVersion::default().with_api_key(*k as i16).with_min_version(*min).with_max_version(*max)
+                })
                 .collect();
             let v = version.min(3);
             let err = if version > 3 { 35 } else { 0 };
-            ApiVersionsResponse::default().with_error_code(err).with_api_keys(keys).encode(&mut body, if err != 0 { 0 } else { v })?;
+            ApiVersionsResponse::default()
+                .with_error_code(err)
+                .with_api_keys(keys)
+                .encode(&mut body, if err != 0 { 0 } else { v })?;
             return Ok((frame_out(cid, 0, &body), 0));
         }
         ApiKey::Metadata => {
@@ -216,7 +221,9 @@ fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<(Vec<u8>, u64)> {
             for t in req.topics {
                 let n = if t.num_partitions > 0 { t.num_partitions } else { DEFAULT_PARTITIONS };
                 state.topics.lock().unwrap().insert(t.name.to_string(), n);
-                results.push(CreatableTopicResult::default().with_name(t.name).with_num_partitions(n).with_replication_factor(1));
+                results.push(
+                    CreatableTopicResult::default().with_name(t.name).with_num_partitions(n).with_replication_factor(1),
+                );
             }
             CreateTopicsResponse::default().with_topics(results).encode(&mut body, version)?;
         }
@@ -224,7 +231,10 @@ fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<(Vec<u8>, u64)> {
             let _ = InitProducerIdRequest::decode(&mut frame, version)?;
             let mut next = state.next_producer_id.lock().unwrap();
             *next += 1;
-            InitProducerIdResponse::default().with_producer_id((*next).into()).with_producer_epoch(0).encode(&mut body, version)?;
+            InitProducerIdResponse::default()
+                .with_producer_id((*next).into())
+                .with_producer_epoch(0)
+                .encode(&mut body, version)?;
         }
         ApiKey::Produce => {
             let req = ProduceRequest::decode(&mut frame, version)?;
@@ -295,4 +305,3 @@ fn frame_out(cid: i32, header_version: i16, body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(body);
     out
 }
-

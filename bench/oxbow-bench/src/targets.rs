@@ -88,10 +88,9 @@ impl Target {
                     t.bootstrap = addr.clone();
                     return Ok(t);
                 }
-            } else if let Some(addr) = std::fs::read_to_string(&out)
-                .ok()
-                .and_then(|s| s.split("listening on ").nth(1).and_then(|r| r.split_whitespace().next().map(String::from)))
-            {
+            } else if let Some(addr) = std::fs::read_to_string(&out).ok().and_then(|s| {
+                s.split("listening on ").nth(1).and_then(|r| r.split_whitespace().next().map(String::from))
+            }) {
                 t.bootstrap = addr;
                 return Ok(t);
             }
