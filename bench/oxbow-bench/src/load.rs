@@ -116,7 +116,7 @@ fn stamp(payload: &[u8]) -> Option<u64> {
 
 /// Payload of `len` bytes (at least 8: the send stamp). Uncompressed scenarios use
 /// pseudo-random bytes; `compressible` fills with words from a small vocabulary
-/// (lz4 shrinks it to roughly a third), like log lines.
+/// and random hex ids, like log lines (lz4 shrinks it to about half).
 fn payload(len: usize, compressible: bool, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     let mut next = || {
@@ -129,11 +129,17 @@ fn payload(len: usize, compressible: bool, seed: u64) -> Vec<u8> {
     if compressible {
         const WORDS: [&[u8]; 8] =
             [b"oxbow ", b"stream ", b"kafka ", b"record ", b"offset ", b"partition ", b"batch ", b"topic "];
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut i = 8;
         while i < v.len() {
-            let w = WORDS[(next() % 8) as usize];
-            let n = w.len().min(v.len() - i);
-            v[i..i + n].copy_from_slice(&w[..n]);
+            // A word then 4 random hex digits (like an id): lz4 matches the words only,
+            // so the batch shrinks to about half, not to nothing.
+            let r = next();
+            let mut word = WORDS[(r % 8) as usize].to_vec();
+            word.extend((0..4).map(|k| HEX[((r >> (8 + 4 * k)) & 15) as usize]));
+            word.push(b' ');
+            let n = word.len().min(v.len() - i);
+            v[i..i + n].copy_from_slice(&word[..n]);
             i += n;
         }
     } else {
@@ -143,6 +149,9 @@ fn payload(len: usize, compressible: bool, seed: u64) -> Vec<u8> {
     }
     v
 }
+
+/// Distinct payloads per producer (1 MiB of 1 KiB records).
+const PAYLOAD_POOL: usize = 1024;
 
 fn base_config(bootstrap: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
@@ -234,7 +243,13 @@ pub fn run(bootstrap: &str, topic: &str, s: &Scenario, rate: Option<f64>, e2e: b
         for (i, p) in producers.iter().enumerate() {
             let sent_total = &sent_total;
             scope.spawn(move || {
-                let mut pl = payload(s.record_bytes, s.compression != "none", 0x9e37_79b9 + i as u64);
+                // Distinct payloads, cycled: a batch of one repeated record would compress to
+                // nothing; PAYLOAD_POOL records (≥ 100 KiB) apart is beyond lz4's 64 KiB window.
+                let mut pool: Vec<Vec<u8>> = (0..PAYLOAD_POOL)
+                    .map(|k| {
+                        payload(s.record_bytes, s.compression != "none", 0x9e37_79b9 + (i * PAYLOAD_POOL + k) as u64)
+                    })
+                    .collect();
                 let mut sent = 0u64;
                 while sent < s.records && Instant::now() < deadline {
                     if let Some(r) = per_producer_rate {
@@ -246,6 +261,7 @@ pub fn run(bootstrap: &str, topic: &str, s: &Scenario, rate: Option<f64>, e2e: b
                             std::thread::sleep(due - now);
                         }
                     }
+                    let pl = &mut pool[(sent % PAYLOAD_POOL as u64) as usize];
                     pl[..8].copy_from_slice(&now_ns().to_be_bytes());
                     let part = (sent % s.partitions as u64) as i32;
                     match p.send(BaseRecord::<(), [u8]>::to(topic).payload(&pl[..]).partition(part)) {

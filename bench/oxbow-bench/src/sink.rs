@@ -45,6 +45,9 @@ const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::CreateTopics, 2, 5),
     (ApiKey::InitProducerId, 0, 4),
+    // Never used by a producer, but librdkafka enables LZ4 only for brokers that list
+    // FindCoordinator (it dates LZ4 support by it); without it lz4 batches go uncompressed.
+    (ApiKey::FindCoordinator, 0, 2),
 ];
 
 struct State {
@@ -270,6 +273,11 @@ fn handle(state: &State, mut frame: Bytes) -> anyhow::Result<(Vec<u8>, u64)> {
             }
             ProduceResponse::default().with_responses(responses).encode(&mut body, version)?;
             return Ok((frame_out(cid, api_key.response_header_version(version), &body), written));
+        }
+        ApiKey::FindCoordinator => {
+            let _ = FindCoordinatorRequest::decode(&mut frame, version)?;
+            // The sink has no groups: COORDINATOR_NOT_AVAILABLE (15).
+            FindCoordinatorResponse::default().with_error_code(15).encode(&mut body, version)?;
         }
         other => anyhow::bail!("sink does not speak {other:?}"),
     }
