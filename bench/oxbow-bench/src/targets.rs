@@ -60,8 +60,9 @@ impl Target {
                 cmd = Command::new(tansu.ok_or("no tansu binary")?);
                 cmd.arg("broker")
                     .args(["--listener-url", &url, "--advertised-listener-url", &url])
-                    .arg("--storage-engine")
-                    .arg(format!("sqlite://{}", dir.join("tansu.db").display()));
+                    // Tansu reads the URL's path relative to its working directory.
+                    .args(["--storage-engine", "sqlite://tansu.db"])
+                    .current_dir(dir);
                 port_addr = Some(format!("127.0.0.1:{port}"));
             }
         }
