@@ -293,3 +293,47 @@ def test_heartbeat_errors(kip848, topic_name):
     # OffsetCommit with a stale epoch is exercised by librdkafka's suite; leaving works:
     assert heartbeat(b, g, "m1", -1, None, owned_empty=False)[:3] == (0, "m1", -1)
     assert heartbeat(b, g, "m1", 1, None, owned_empty=False)[0] == 25
+
+
+def test_consumer_group_survives_broker_sigkill(kip848, topic_name):
+    """The broker is SIGKILLed and restarted under two live members: the group
+    (epochs, member ids, assignments) is reloaded from the metadata store, so
+    the members keep their partitions without a rebalance, their commits are
+    accepted, and nothing is lost or processed twice."""
+    server = kip848
+    b = server.bootstrap
+    topic = topic_name("crash")
+    group = f"g-{topic}"
+    create_topic(b, topic, 4)
+    ledger = Ledger()
+    everything: dict = {}
+    members: list = []
+    try:
+        a = CkMember("A", b, group, topic, ledger)
+        bm = CkMember("B", b, group, topic, ledger)
+        members += [a, bm]
+        wait_balanced([a, bm], 4, {"A": 2, "B": 2})
+        phase = produce_phase(b, topic, "before", range(4), 10)
+        everything.update(phase)
+        consume_phase([a, bm], ledger, everything, phase, "before the crash")
+        epoch_before = describe(b, group).members[0]
+        owned = {m.name: m.assigned() for m in (a, bm)}
+        events = {m.name: len(m.rebalances) for m in (a, bm)}
+        time.sleep(0.5)  # the coordinator writes state within 100 ms of a change
+
+        server.kill9()
+        server.restart()
+        phase = produce_phase(b, topic, "after", range(4), 10)
+        everything.update(phase)
+        tg.drive([a, bm], lambda: ledger.done(phase), 45, lambda: f"after the restart: {ledger.summary(phase)}")
+        assert tg.committed_offsets(b, group, topic, 4) == tg.end_offsets(everything, 4)
+        after = {m.name: m.rebalances[events[m.name]:] for m in (a, bm)}
+        assert after == {"A": [], "B": []}, f"the restart rebalanced the group: {after}"
+        assert {m.name: m.assigned() for m in (a, bm)} == owned
+        d = describe(b, group)
+        assert d.state == ConsumerGroupState.STABLE and len(d.members) == 2, d
+        assert epoch_before.member_id in {m.member_id for m in d.members}
+        ledger.check_exactly_once(everything, phase, tg.owners_of([a, bm]), "consumer group across the restart")
+    finally:
+        for m in members:
+            m.close()

@@ -24,6 +24,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::assignor::{self, Assignment, MemberSpec};
+use crate::snapshot::{DecodeResult, Reader, Writer};
 use crate::GroupConfig;
 
 pub mod codes {
@@ -211,6 +212,113 @@ pub fn validate(req: &ConsumerHeartbeat, cfg: &GroupConfig) -> Result<(), Consum
 impl ConsumerGroup {
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
+    }
+
+    /// Everything but timers: restored members get fresh session and
+    /// revocation deadlines.
+    pub fn snapshot(&self, w: &mut Writer) {
+        w.i32(self.group_epoch);
+        w.i32(self.assignment_epoch);
+        w.str(&self.assignor);
+        w.len(self.subscribed_topics.len());
+        for (t, n) in &self.subscribed_topics {
+            w.uuid(*t);
+            w.i32(*n);
+        }
+        w.len(self.target.len());
+        for (id, a) in &self.target {
+            w.str(id);
+            w.assignment(a);
+        }
+        w.len(self.members.len());
+        for m in self.members.values() {
+            w.str(&m.member_id);
+            w.opt_str(m.instance_id.as_deref());
+            w.opt_str(m.rack_id.as_deref());
+            w.str(&m.client_id);
+            w.str(&m.client_host);
+            w.i32(m.member_epoch);
+            w.i32(m.previous_member_epoch);
+            w.u8(match m.state {
+                MemberState::Stable => 0,
+                MemberState::UnrevokedPartitions => 1,
+                MemberState::UnreleasedPartitions => 2,
+            });
+            w.len(m.subscribed_topic_names.len());
+            for n in &m.subscribed_topic_names {
+                w.str(n);
+            }
+            w.opt_str(m.subscribed_topic_regex.as_deref());
+            w.opt_str(m.server_assignor.as_deref());
+            w.u64(m.rebalance_timeout.as_millis() as u64);
+            w.assignment(&m.assigned);
+            w.assignment(&m.pending_revocation);
+        }
+    }
+
+    pub fn restore(r: &mut Reader<'_>, now: Instant, cfg: &GroupConfig) -> DecodeResult<ConsumerGroup> {
+        let mut g = ConsumerGroup {
+            group_epoch: r.i32()?,
+            assignment_epoch: r.i32()?,
+            assignor: r.str()?,
+            ..Default::default()
+        };
+        for _ in 0..r.len(20)? {
+            let t = r.uuid()?;
+            g.subscribed_topics.insert(t, r.i32()?);
+        }
+        g.target = r.assignments()?;
+        for _ in 0..r.len(40)? {
+            let member_id = r.str()?;
+            let instance_id = r.opt_str()?;
+            let rack_id = r.opt_str()?;
+            let client_id = r.str()?;
+            let client_host = r.str()?;
+            let member_epoch = r.i32()?;
+            let previous_member_epoch = r.i32()?;
+            let state = match r.u8()? {
+                0 => MemberState::Stable,
+                1 => MemberState::UnrevokedPartitions,
+                2 => MemberState::UnreleasedPartitions,
+                other => return Err(format!("unknown member state {other}")),
+            };
+            let mut subscribed_topic_names = Vec::new();
+            for _ in 0..r.len(4)? {
+                subscribed_topic_names.push(r.str()?);
+            }
+            let subscribed_topic_regex = r.opt_str()?;
+            let server_assignor = r.opt_str()?;
+            let rebalance_timeout = Duration::from_millis(r.u64()?);
+            let assigned = r.assignment()?;
+            let pending_revocation = r.assignment()?;
+            if let Some(i) = &instance_id {
+                g.static_members.insert(i.clone(), member_id.clone());
+            }
+            let revocation_deadline = (state == MemberState::UnrevokedPartitions).then(|| now + rebalance_timeout);
+            g.members.insert(
+                member_id.clone(),
+                Member {
+                    member_id,
+                    instance_id,
+                    rack_id,
+                    client_id,
+                    client_host,
+                    member_epoch,
+                    previous_member_epoch,
+                    state,
+                    subscribed_topic_names,
+                    regex: subscribed_topic_regex.as_deref().and_then(|p| compile_regex(p).ok()),
+                    subscribed_topic_regex,
+                    server_assignor,
+                    rebalance_timeout,
+                    assigned,
+                    pending_revocation,
+                    session_deadline: now + Duration::from_millis(cfg.consumer_session_timeout_ms as u64),
+                    revocation_deadline,
+                },
+            );
+        }
+        Ok(g)
     }
 
     fn bump(&mut self) {

@@ -11,9 +11,13 @@
 //! ConsumerGroupHeartbeat with server-side [`assignor`]s). A group id is
 //! either classic or consumer while it has members.
 //!
-//! Membership is held in memory by this broker (it coordinates every group
-//! on a single node); offsets are durable. A restart empties the groups and
-//! clients rejoin.
+//! Membership is held in memory and written to the metadata store
+//! ([`oxbow_meta_store::GroupStateStore`]) by the ticker within
+//! [`TICK_MS`] of each change, under a per-group lease that fences a previous
+//! owner. On start the coordinator loads every group it can lease, so after
+//! a crash members continue with their member ids, generations, epochs and
+//! assignments, without a rebalance. Classic groups are stored when Stable
+//! (a crash mid-rebalance restores the last completed generation).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,14 +30,19 @@ use tokio::time::Instant;
 pub mod assignor;
 pub mod classic;
 pub mod consumer;
+pub mod snapshot;
 use classic::Group;
 pub use classic::{
     codes, GroupConfig, GroupDescription, GroupState, JoinRequest, JoinResponse, MemberDescription, SyncResponse,
 };
 use consumer::{ConsumerGroup, ConsumerHeartbeat, ConsumerHeartbeatResponse};
 
-/// How often session expiries and rebalance deadlines are checked.
-const TICK_MS: u64 = 100;
+/// How often session expiries and rebalance deadlines are checked, and
+/// changed group state is written to the store.
+pub const TICK_MS: u64 = 100;
+/// Group lease length in the store, and how often a held lease is renewed.
+pub const GROUP_LEASE_MS: i64 = 30_000;
+pub const GROUP_LEASE_RENEW_MS: i64 = 10_000;
 /// Extra time a Join/Sync waits beyond the rebalance timeout before giving up.
 const WAIT_MARGIN_MS: u64 = 5_000;
 
@@ -88,6 +97,19 @@ pub struct GroupCoordinator {
     groups: Mutex<HashMap<String, Group>>,
     /// KIP-848 groups. Lock order: `groups` before `consumer_groups`.
     consumer_groups: Mutex<HashMap<String, ConsumerGroup>>,
+    /// What was last written to the store, and the leases held. One writer at a time.
+    durable: tokio::sync::Mutex<Durable>,
+}
+
+#[derive(Default)]
+struct Durable {
+    saved: HashMap<String, Vec<u8>>,
+    /// Group -> (lease epoch, when it was last renewed, ms).
+    leases: HashMap<String, (i64, i64)>,
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// One group as ListGroups reports it.
@@ -133,6 +155,7 @@ impl GroupCoordinator {
             config,
             groups: Mutex::new(HashMap::new()),
             consumer_groups: Mutex::new(HashMap::new()),
+            durable: tokio::sync::Mutex::new(Durable::default()),
         })
     }
 
@@ -145,12 +168,153 @@ impl GroupCoordinator {
                 tick.tick().await;
                 let Some(this) = weak.upgrade() else { return };
                 this.tick(Instant::now());
+                this.persist().await;
             }
         });
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Group>> {
         self.groups.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Loads every stored group this broker can lease (call before serving).
+    /// Returns how many groups were restored.
+    pub async fn load(&self) -> Result<usize, MetaError> {
+        let owner = &self.config.coordinator_owner;
+        let mut durable = self.durable.lock().await;
+        let mut restored = 0;
+        for (id, bytes) in self.meta.load_group_states().await? {
+            let now_ms = wall_ms();
+            let Some(epoch) = self.meta.acquire_group_lease(&id, owner, now_ms, GROUP_LEASE_MS).await? else {
+                tracing::info!(group = %id, "group is leased by another coordinator; not loaded");
+                continue;
+            };
+            durable.leases.insert(id.clone(), (epoch, now_ms));
+            match self.decode_group(&id, &bytes) {
+                Ok(()) => {
+                    restored += 1;
+                    durable.saved.insert(id, bytes);
+                }
+                Err(e) => tracing::warn!(group = %id, error = %e, "stored group state unreadable; group starts empty"),
+            }
+        }
+        Ok(restored)
+    }
+
+    fn decode_group(&self, id: &str, bytes: &[u8]) -> snapshot::DecodeResult<()> {
+        let mut r = snapshot::Reader(bytes);
+        let version = r.u8()?;
+        if version != snapshot::FORMAT_VERSION {
+            return Err(format!("unknown group state format {version}"));
+        }
+        let now = Instant::now();
+        match r.u8()? {
+            snapshot::KIND_CLASSIC => {
+                let g = Group::restore(&mut r, now)?;
+                self.lock().insert(id.to_string(), g);
+            }
+            snapshot::KIND_CONSUMER => {
+                let g = ConsumerGroup::restore(&mut r, now, &self.config)?;
+                self.lock_consumer().insert(id.to_string(), g);
+            }
+            kind => return Err(format!("unknown group kind {kind}")),
+        }
+        Ok(())
+    }
+
+    /// Writes groups whose durable state changed since the last write (and
+    /// clears groups that are gone), renewing leases as they come due.
+    pub async fn persist(&self) {
+        // group id -> Some(state) to store, None to clear; groups mid-rebalance keep their last state.
+        let mut changes: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+        let mut present: std::collections::HashSet<String> = std::collections::HashSet::new();
+        {
+            let classic = self.lock();
+            for (id, g) in classic.iter() {
+                present.insert(id.clone());
+                let mut w = snapshot::Writer(vec![snapshot::FORMAT_VERSION, snapshot::KIND_CLASSIC]);
+                if g.snapshot(&mut w) {
+                    changes.push((id.clone(), Some(w.0)));
+                } else if g.state == GroupState::Empty && g.is_empty() {
+                    changes.push((id.clone(), None));
+                }
+            }
+        }
+        {
+            let consumer = self.lock_consumer();
+            for (id, g) in consumer.iter() {
+                present.insert(id.clone());
+                if g.is_empty() {
+                    changes.push((id.clone(), None));
+                } else {
+                    let mut w = snapshot::Writer(vec![snapshot::FORMAT_VERSION, snapshot::KIND_CONSUMER]);
+                    g.snapshot(&mut w);
+                    changes.push((id.clone(), Some(w.0)));
+                }
+            }
+        }
+        let mut durable = self.durable.lock().await;
+        changes.extend(durable.saved.keys().filter(|id| !present.contains(*id)).map(|id| (id.clone(), None)));
+        let owner = &self.config.coordinator_owner;
+        for (id, state) in changes {
+            if durable.saved.get(&id) == state.as_ref() {
+                continue;
+            }
+            let Some(epoch) = self.lease(&mut durable, &id).await else { continue };
+            match self.meta.save_group_state(&id, owner, epoch, state.clone()).await {
+                Ok(true) => match state {
+                    Some(s) => {
+                        durable.saved.insert(id, s);
+                    }
+                    None => {
+                        durable.saved.remove(&id);
+                        durable.leases.remove(&id);
+                    }
+                },
+                Ok(false) => {
+                    tracing::warn!(group = %id, "group lease lost to another coordinator; state not written");
+                    durable.leases.remove(&id);
+                }
+                Err(e) => tracing::warn!(group = %id, error = %e, "group state not written; retrying"),
+            }
+        }
+        // Keep the leases of stored groups alive.
+        let now_ms = wall_ms();
+        let due: Vec<String> = durable
+            .leases
+            .iter()
+            .filter(|(id, (_, at))| durable.saved.contains_key(*id) && now_ms - at >= GROUP_LEASE_RENEW_MS)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            durable.leases.remove(&id);
+            self.lease(&mut durable, &id).await;
+        }
+    }
+
+    /// The lease epoch for `group_id`, taking or renewing the lease if needed.
+    async fn lease(&self, durable: &mut Durable, group_id: &str) -> Option<i64> {
+        let now_ms = wall_ms();
+        if let Some((epoch, at)) = durable.leases.get(group_id) {
+            if now_ms - at < GROUP_LEASE_RENEW_MS {
+                return Some(*epoch);
+            }
+        }
+        let owner = &self.config.coordinator_owner;
+        match self.meta.acquire_group_lease(group_id, owner, now_ms, GROUP_LEASE_MS).await {
+            Ok(Some(epoch)) => {
+                durable.leases.insert(group_id.to_string(), (epoch, now_ms));
+                Some(epoch)
+            }
+            Ok(None) => {
+                tracing::warn!(group = %group_id, "group is leased by another coordinator");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(group = %group_id, error = %e, "group lease not renewed");
+                None
+            }
+        }
     }
 
     fn lock_consumer(&self) -> MutexGuard<'_, HashMap<String, ConsumerGroup>> {

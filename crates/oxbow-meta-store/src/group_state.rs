@@ -20,13 +20,23 @@ pub trait GroupStateStore: Send + Sync + 'static {
     /// Takes or renews the lease on `group_id` for `owner` until
     /// `now_ms + lease_ms`. Returns the lease epoch, or None when another
     /// owner holds an unexpired lease.
-    async fn acquire_group_lease(&self, group_id: &str, owner: &str, now_ms: i64, lease_ms: i64)
-        -> MetaResult<Option<i64>>;
+    async fn acquire_group_lease(
+        &self,
+        group_id: &str,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> MetaResult<Option<i64>>;
 
     /// Stores (or with None, clears) the group's state if `owner` still holds
     /// lease `epoch`. Returns false, storing nothing, when fenced.
-    async fn save_group_state(&self, group_id: &str, owner: &str, epoch: i64, state: Option<Vec<u8>>)
-        -> MetaResult<bool>;
+    async fn save_group_state(
+        &self,
+        group_id: &str,
+        owner: &str,
+        epoch: i64,
+        state: Option<Vec<u8>>,
+    ) -> MetaResult<bool>;
 
     /// Every group with stored state: (group id, state).
     async fn load_group_states(&self) -> MetaResult<Vec<(String, Vec<u8>)>>;
