@@ -727,7 +727,7 @@ impl Group {
 
     /// OffsetCommit from a member: who may commit, as Kafka's classic coordinator decides.
     pub(crate) fn check_commit(&mut self, generation_id: i32, member_id: &str, now: Instant) -> Result<(), i16> {
-        if generation_id < 0 && member_id.is_empty() && self.state == GroupState::Empty {
+        if generation_id < 0 && self.state == GroupState::Empty {
             return Ok(());
         }
         if !self.members.contains_key(member_id) {

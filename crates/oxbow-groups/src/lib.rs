@@ -601,8 +601,8 @@ impl GroupCoordinator {
     }
 
     /// Checks who may commit, as Kafka's classic coordinator does for a
-    /// group with no members: generation -1 with no member id is a simple
-    /// commit; anything claiming membership is refused.
+    /// group with no members: generation -1 is a simple commit; a positive
+    /// generation claims membership and is refused.
     /// An empty group id is valid here, as Kafka allows it for offset APIs.
     pub async fn authorize_commit(
         &self,
@@ -621,7 +621,10 @@ impl GroupCoordinator {
                 _ => GroupError::IllegalGeneration(generation_id),
             });
         }
-        if generation_id < 0 && member_id.is_empty() {
+        // Generation -1 is a commit from outside group management (admin, or
+        // a consumer that only assigns; KIP-848 clients send their member id
+        // too): Kafka accepts it whenever the group has no members.
+        if generation_id < 0 {
             return Ok(());
         }
         if self.group_exists(group_id).await? {
