@@ -375,6 +375,8 @@ impl ConsumerGroup {
             ..Default::default()
         };
         let mut member_id = req.member_id.clone();
+        // Every change in one heartbeat bumps the group epoch once, as in Kafka.
+        let mut bump = false;
         match req.member_epoch {
             LEAVE_EPOCH | LEAVE_STATIC_EPOCH => {
                 if !self.members.contains_key(&member_id) {
@@ -441,7 +443,7 @@ impl ConsumerGroup {
                     m.member_epoch = 0;
                     m.previous_member_epoch = 0;
                     m.state = MemberState::Stable;
-                    self.bump();
+                    bump = true;
                 } else {
                     if self.members.len() >= cfg.consumer_max_size {
                         return ConsumerHeartbeatResponse::error(
@@ -453,7 +455,7 @@ impl ConsumerGroup {
                         );
                     }
                     self.members.insert(member_id.clone(), Self::new_member(&req, member_id.clone(), now, cfg));
-                    self.bump();
+                    bump = true;
                 }
                 if let Some(i) = &req.instance_id {
                     self.static_members.insert(i.clone(), member_id.clone());
@@ -510,10 +512,8 @@ impl ConsumerGroup {
             m.server_assignor = req.server_assignor.clone();
             changed = true;
         }
-        if changed {
-            self.bump();
-        }
-        self.refresh_target(topics, cfg);
+        bump |= changed;
+        self.refresh_target(topics, cfg, bump);
         self.reconcile(&member_id, req.owned.as_ref(), now);
         let m = &self.members[&member_id];
         ConsumerHeartbeatResponse {
@@ -527,7 +527,7 @@ impl ConsumerGroup {
 
     /// Bumps the group epoch if subscribed topics changed, and computes a new
     /// target assignment when the group epoch passed the assignment epoch.
-    fn refresh_target(&mut self, topics: &TopicsView, cfg: &GroupConfig) {
+    fn refresh_target(&mut self, topics: &TopicsView, cfg: &GroupConfig, mut bump: bool) {
         let subscribed: BTreeMap<Uuid, i32> = topics
             .iter()
             .filter(|(name, _)| self.members.values().any(|m| m.subscribes_to(name)))
@@ -535,6 +535,9 @@ impl ConsumerGroup {
             .collect();
         if subscribed != self.subscribed_topics {
             self.subscribed_topics = subscribed;
+            bump = true;
+        }
+        if bump {
             self.bump();
         }
         if self.group_epoch <= self.assignment_epoch {
@@ -664,5 +667,140 @@ impl ConsumerGroup {
             std::cmp::Ordering::Less => codes::STALE_MEMBER_EPOCH,
             std::cmp::Ordering::Equal => codes::NONE,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> GroupConfig {
+        GroupConfig::default()
+    }
+
+    fn topics() -> TopicsView {
+        BTreeMap::from([("t".to_string(), (Uuid::from_u128(1), 4))])
+    }
+
+    fn join(id: &str) -> ConsumerHeartbeat {
+        ConsumerHeartbeat {
+            group_id: "g".into(),
+            member_id: id.into(),
+            member_epoch: 0,
+            rebalance_timeout_ms: 1000,
+            subscribed_topic_names: Some(vec!["t".into()]),
+            owned: Some(Assignment::new()),
+            ..Default::default()
+        }
+    }
+
+    fn hb(id: &str, epoch: i32, owned: &Assignment) -> ConsumerHeartbeat {
+        ConsumerHeartbeat {
+            group_id: "g".into(),
+            member_id: id.into(),
+            member_epoch: epoch,
+            owned: Some(owned.clone()),
+            ..Default::default()
+        }
+    }
+
+    fn n(a: &Option<Assignment>) -> usize {
+        a.as_ref().map(count).unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn partitions_move_only_after_revocation() {
+        let (mut g, t, now) = (ConsumerGroup::default(), topics(), Instant::now());
+        let a = g.heartbeat(join("a"), &t, now, &cfg());
+        assert_eq!((a.error_code, a.member_epoch, n(&a.assignment)), (0, 1, 4));
+        let a_owned = a.assignment.clone().expect("assignment");
+        // b joins: epoch 2; b gets nothing until a revoked its share.
+        let b = g.heartbeat(join("b"), &t, now, &cfg());
+        assert_eq!((b.member_epoch, n(&b.assignment)), (2, 0));
+        assert_eq!(state_name(&g), "Reconciling");
+        // a is told to keep 2 (still epoch 1: revocation first).
+        let a = g.heartbeat(hb("a", 1, &a_owned), &t, now, &cfg());
+        assert_eq!((a.member_epoch, n(&a.assignment)), (1, 2));
+        let b = g.heartbeat(hb("b", 2, &Assignment::new()), &t, now, &cfg());
+        assert_eq!(n(&b.assignment), 0, "a has not revoked yet");
+        // a acknowledges the revocation: it moves to epoch 2, then b gets its partitions.
+        let a = g.heartbeat(hb("a", 1, a.assignment.as_ref().expect("a")), &t, now, &cfg());
+        assert_eq!(a.member_epoch, 2);
+        let b = g.heartbeat(hb("b", 2, &Assignment::new()), &t, now, &cfg());
+        assert_eq!(n(&b.assignment), 2);
+        assert_eq!(state_name(&g), "Stable");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn epochs_are_fenced_and_sessions_expire() {
+        let (mut g, t, now) = (ConsumerGroup::default(), topics(), Instant::now());
+        let a = g.heartbeat(join("a"), &t, now, &cfg());
+        let owned = a.assignment.expect("assignment");
+        assert_eq!(g.heartbeat(hb("a", 5, &owned), &t, now, &cfg()).error_code, codes::FENCED_MEMBER_EPOCH);
+        assert_eq!(g.heartbeat(hb("x", 1, &owned), &t, now, &cfg()).error_code, codes::UNKNOWN_MEMBER_ID);
+        assert_eq!(g.check_member_epoch("a", 0), codes::STALE_MEMBER_EPOCH);
+        assert_eq!(g.check_member_epoch("a", 1), codes::NONE);
+        g.tick(now + Duration::from_millis(cfg().consumer_session_timeout_ms as u64 + 1));
+        assert!(g.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_member_that_does_not_revoke_in_time_is_removed() {
+        let (mut g, t, now) = (ConsumerGroup::default(), topics(), Instant::now());
+        g.heartbeat(join("a"), &t, now, &cfg());
+        g.heartbeat(join("b"), &t, now, &cfg());
+        let a = g.heartbeat(hb("a", 1, &Assignment::new()), &t, now, &cfg());
+        assert_eq!(a.member_epoch, 1);
+        // a never acknowledges: after its 1 s rebalance timeout it is out and b takes all.
+        g.tick(now + Duration::from_millis(1001));
+        assert!(!g.members.contains_key("a"));
+        let b = g.heartbeat(hb("b", 2, &Assignment::new()), &t, now, &cfg());
+        assert_eq!(n(&b.assignment), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn static_member_leaving_temporarily_keeps_its_partitions() {
+        let (mut g, t, now) = (ConsumerGroup::default(), topics(), Instant::now());
+        let mut j = join("a");
+        j.instance_id = Some("i1".into());
+        let a = g.heartbeat(j.clone(), &t, now, &cfg());
+        let owned = a.assignment.clone().expect("assignment");
+        let left = g.heartbeat(hb("a", LEAVE_STATIC_EPOCH, &owned), &t, now, &cfg());
+        assert_eq!(left.member_epoch, LEAVE_STATIC_EPOCH);
+        // Another member with the same instance id while a is active would be refused; now it takes over.
+        j.member_id = "a2".into();
+        let a2 = g.heartbeat(j, &t, now, &cfg());
+        assert_eq!((a2.error_code, a2.member_epoch), (0, 1));
+        assert_eq!(a2.assignment, Some(owned));
+    }
+
+    #[test]
+    fn snapshot_round_trips() {
+        let (mut g, t) = (ConsumerGroup::default(), topics());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("rt");
+        rt.block_on(async {
+            let now = Instant::now();
+            g.heartbeat(join("a"), &t, now, &cfg());
+            let mut w = Writer::default();
+            g.snapshot(&mut w);
+            let back = ConsumerGroup::restore(&mut Reader(&w.0), now, &cfg()).expect("restore");
+            let mut w2 = Writer::default();
+            back.snapshot(&mut w2);
+            assert_eq!(w.0, w2.0);
+            assert_eq!(back.members["a"].member_epoch, 1);
+        });
+    }
+
+    #[test]
+    fn requests_are_validated() {
+        let mut bad = join("a");
+        bad.server_assignor = Some("nope".into());
+        assert_eq!(validate(&bad, &cfg()).expect_err("assignor").error_code, codes::UNSUPPORTED_ASSIGNOR);
+        let mut bad = join("a");
+        bad.subscribed_topic_regex = Some("(".into());
+        assert_eq!(validate(&bad, &cfg()).expect_err("regex").error_code, codes::INVALID_REGULAR_EXPRESSION);
+        let mut bad = join("a");
+        bad.subscribed_topic_names = None;
+        assert_eq!(validate(&bad, &cfg()).expect_err("no subscription").error_code, codes::INVALID_REQUEST);
     }
 }
