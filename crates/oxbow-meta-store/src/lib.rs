@@ -16,9 +16,11 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub mod group_state;
 pub mod postgres;
 pub mod producer;
 mod sqlite;
+pub use group_state::GroupStateStore;
 pub use postgres::PostgresMetaStore;
 pub use sqlite::SqliteMetaStore;
 
@@ -178,7 +180,8 @@ pub struct CommittedOffset {
 }
 
 #[async_trait]
-pub trait MetaStore: Send + Sync + 'static {
+/// Group membership state ([`GroupStateStore`]) lives in the same store.
+pub trait MetaStore: GroupStateStore + Send + Sync + 'static {
     // ---- cluster and brokers ----
     /// The cluster id, created on first call and stable afterwards.
     async fn cluster_id(&self) -> MetaResult<String>;

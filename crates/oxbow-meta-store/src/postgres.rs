@@ -50,6 +50,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_initial", sql: include_str!("../sql/postgres/0001_initial.sql") },
     Migration { version: 2, name: "0002_group_offsets", sql: include_str!("../sql/postgres/0002_group_offsets.sql") },
+    Migration { version: 3, name: "0003_group_state", sql: include_str!("../sql/postgres/0003_group_state.sql") },
 ];
 
 /// Connections per store (per broker process).
@@ -787,6 +788,81 @@ async fn group_offsets_tx(
 // ---------------------------------------------------------------------------
 
 #[async_trait]
+impl crate::GroupStateStore for PostgresMetaStore {
+    async fn acquire_group_lease(
+        &self,
+        group_id: &str,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> MetaResult<Option<i64>> {
+        transact!(self, Mode::Write, |tx| async {
+            // A placeholder row (no owner, epoch 0, expired) makes the row lock
+            // below cover a group that nobody has held yet.
+            execute(
+                &tx,
+                "INSERT INTO group_state (group_id, lease_owner, lease_epoch, lease_expires_ms, state)
+                 VALUES ($1, '', 0, 0, NULL) ON CONFLICT (group_id) DO NOTHING",
+                &[&group_id],
+            )
+            .await?;
+            let row = query_first(
+                &tx,
+                "SELECT lease_owner, lease_epoch, lease_expires_ms FROM group_state WHERE group_id = $1 FOR UPDATE",
+                &[&group_id],
+            )
+            .await?
+            .ok_or_else(|| corrupt(format!("group_state row of {group_id} vanished")))?;
+            let (current_owner, epoch, expires): (String, i64, i64) = (col(&row, 0)?, col(&row, 1)?, col(&row, 2)?);
+            let epoch = if current_owner == owner {
+                epoch
+            } else if expires > now_ms {
+                return Ok(None);
+            } else {
+                epoch + 1
+            };
+            execute(
+                &tx,
+                "UPDATE group_state SET lease_owner = $2, lease_epoch = $3, lease_expires_ms = $4 WHERE group_id = $1",
+                &[&group_id, &owner, &epoch, &now_ms.saturating_add(lease_ms)],
+            )
+            .await?;
+            Ok(Some(epoch))
+        }
+        .await)
+    }
+
+    async fn save_group_state(
+        &self,
+        group_id: &str,
+        owner: &str,
+        epoch: i64,
+        state: Option<Vec<u8>>,
+    ) -> MetaResult<bool> {
+        if state.as_ref().is_some_and(|s| s.len() > crate::group_state::GROUP_STATE_BYTES_MAX) {
+            return Err(MetaError::Unavailable(format!("group state of {group_id} exceeds the size limit")));
+        }
+        transact!(self, Mode::Write, |tx| execute(
+            &tx,
+            "UPDATE group_state SET state = $4 WHERE group_id = $1 AND lease_owner = $2 AND lease_epoch = $3",
+            &[&group_id, &owner, &epoch, &state],
+        )
+        .await)
+        .map(|n| n == 1)
+    }
+
+    async fn load_group_states(&self) -> MetaResult<Vec<(String, Vec<u8>)>> {
+        transact!(self, Mode::Read, |tx| async {
+            let rows =
+                query(&tx, "SELECT group_id, state FROM group_state WHERE state IS NOT NULL ORDER BY group_id", &[])
+                    .await?;
+            rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect::<MetaResult<Vec<_>>>()
+        }
+        .await)
+    }
+}
+
+#[async_trait]
 impl MetaStore for PostgresMetaStore {
     async fn cluster_id(&self) -> MetaResult<String> {
         const GET: &str = "SELECT value FROM meta WHERE key = 'cluster_id'";
@@ -1238,6 +1314,13 @@ mod tests {
         let Some(url) = server_url() else { return };
         let store = PostgresMetaStore::connect_config(fresh_database(&url).await).await.expect("connect");
         crate::conformance::run_all(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_state_conformance() {
+        let Some(url) = server_url() else { return };
+        let store = PostgresMetaStore::connect_config(fresh_database(&url).await).await.expect("connect");
+        crate::group_state::conformance::run_all(&store).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
