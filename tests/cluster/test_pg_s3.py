@@ -96,8 +96,9 @@ def test_produce_restart_consume_on_postgres_and_s3(oxbow_factory, topic_name, b
 
 
 def test_two_brokers_share_postgres_and_s3(oxbow_factory, topic_name, backends):
-    a = oxbow_factory(node_id=1, extra_args=backends + ["--rack", "r1"])
-    b = oxbow_factory(node_id=2, extra_args=backends + ["--rack", "r2"])
+    fast = ["--set", "group.initial.rebalance.delay.ms=0"]
+    a = oxbow_factory(node_id=1, extra_args=backends + fast + ["--rack", "r1"])
+    b = oxbow_factory(node_id=2, extra_args=backends + fast + ["--rack", "r2"])
     assert admin(a.bootstrap).list_topics(timeout=10).cluster_id == admin(b.bootstrap).list_topics(timeout=10).cluster_id
     # Each broker's view of the live leases refreshes every third of the lease (10 s).
     deadline = time.monotonic() + 15
@@ -117,6 +118,29 @@ def test_two_brokers_share_postgres_and_s3(oxbow_factory, topic_name, backends):
     produce(a.bootstrap, topic, 1000, 2)
     seen = consume_all(b.bootstrap, topic, 1000, 2)
     assert seen == {f"v{i}".encode() for i in range(1000)}
+    # A consumer group bootstrapped on one broker, its offsets read through the other:
+    # both brokers name the same coordinator.
+    group = f"grp-{uuid.uuid4().hex[:8]}"
+    c = Consumer({"bootstrap.servers": a.bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False})
+    try:
+        c.subscribe([topic])
+        got = 0
+        deadline = time.monotonic() + 60
+        while got < 1000 and time.monotonic() < deadline:
+            msg = c.poll(1.0)
+            if msg is not None and msg.error() is None:
+                got += 1
+        assert got == 1000
+        c.commit(asynchronous=False)
+    finally:
+        c.close()
+    check = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group})
+    try:
+        committed = check.committed([TopicPartition(topic, p) for p in range(2)], timeout=10)
+        assert sum(tp.offset for tp in committed) == 1000, committed
+    finally:
+        check.close()
     # A stopped broker ends its lease: the other stops listing it.
     b.stop()
     deadline = time.monotonic() + 15
