@@ -530,9 +530,8 @@ async fn commit_object_tx(
         for &i in group {
             let b = &batches[i];
             if let Some(pb) = &b.producer {
-                if !producers.contains_key(&pb.producer_id) {
-                    let loaded = load_producer(tx, partition_id, pb.producer_id).await?;
-                    producers.insert(pb.producer_id, loaded);
+                if let std::collections::hash_map::Entry::Vacant(slot) = producers.entry(pb.producer_id) {
+                    slot.insert(load_producer(tx, partition_id, pb.producer_id).await?);
                 }
                 let entry = producers.get(&pb.producer_id).and_then(|e| e.as_ref());
                 let rejection = match producer::check(entry, pb) {
