@@ -17,6 +17,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod errors;
 pub mod handlers;
+pub mod security;
 pub mod server;
 pub mod topic_config;
 pub mod versions;
@@ -33,6 +34,9 @@ pub struct Broker {
     pub groups: Arc<oxbow_groups::GroupCoordinator>,
     /// Budget of `queued.max.request.bytes` shared by all connections.
     pub request_bytes: Arc<tokio::sync::Semaphore>,
+    /// Listeners' TLS/SASL settings, the ACL cache and the authorizer
+    /// (built from `config.security`; one shared value so other constructors add one line).
+    pub security: Arc<security::Security>,
     topics: TopicCache,
 }
 
@@ -56,7 +60,11 @@ impl Broker {
         let request_bytes = Arc::new(tokio::sync::Semaphore::new(config.queued_max_request_bytes));
         let groups = oxbow_groups::GroupCoordinator::new(meta.clone(), config.groups.clone());
         groups.start();
-        let broker = Broker { config, engine, meta, cluster_id, groups, request_bytes, topics: TopicCache::default() };
+        let security = Arc::new(security::Security::new(config.security.clone(), meta.clone()));
+        security.reload_acls().await?;
+        security.spawn_refresh();
+        let broker =
+            Broker { config, engine, meta, cluster_id, groups, request_bytes, security, topics: TopicCache::default() };
         for topic in broker.meta.topics().await? {
             broker.remember_topic(topic);
         }
