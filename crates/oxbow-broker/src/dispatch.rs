@@ -77,6 +77,12 @@ fn decode<T: Decodable>(ctx: &RequestContext, body: &mut Bytes) -> Option<T> {
 }
 
 pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr, session: &mut Session) -> Started {
+    if session.raw_tokens {
+        return match sasl::raw_token(broker, session, peer, frame).await {
+            Some(reply) => Started::ready(Reply::Frame(reply)),
+            None => Started::Close,
+        };
+    }
     let prefix = match oxbow_codec::frame::peek_header_prefix(&frame) {
         Ok(p) => p,
         Err(_) => return Started::Close,
@@ -161,7 +167,7 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr, 
         // SASL runs in the ordered part: it changes the connection's session.
         ApiKey::SaslHandshake => {
             let Some(req) = decode(&ctx, body) else { return Started::Close };
-            let resp = sasl::handshake(broker, session, req);
+            let resp = sasl::handshake(broker, session, ctx.api_version, req);
             Started::ready(encode_response(&ctx, &resp))
         }
         ApiKey::SaslAuthenticate => {

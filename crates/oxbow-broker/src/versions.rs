@@ -34,8 +34,8 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
-    // Only handshake v1 (framed SaslAuthenticate); v0's raw tokens are not supported.
-    (ApiKey::SaslHandshake, 1, 1),
+    // v0: the SASL tokens that follow are raw frames; v1: they travel in SaslAuthenticate.
+    (ApiKey::SaslHandshake, 0, 1),
     (ApiKey::SaslAuthenticate, 0, 2),
     (ApiKey::CreateAcls, 1, 3),
     (ApiKey::DescribeAcls, 1, 3),

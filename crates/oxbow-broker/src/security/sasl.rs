@@ -66,6 +66,8 @@ pub struct Session {
     exchange: Exchange,
     /// The connection closes once the current reply is written.
     pub close_after_reply: bool,
+    /// After a v0 SaslHandshake the client sends raw SASL tokens, not Kafka requests.
+    pub raw_tokens: bool,
 }
 
 impl Session {
@@ -84,6 +86,7 @@ impl Session {
             mechanism: None,
             exchange: Exchange::Idle,
             close_after_reply: false,
+            raw_tokens: false,
         }
     }
 
@@ -103,7 +106,7 @@ impl Session {
     }
 }
 
-pub fn handshake(broker: &Broker, session: &mut Session, req: SaslHandshakeRequest) -> SaslHandshakeResponse {
+pub fn handshake(broker: &Broker, session: &mut Session, version: i16, req: SaslHandshakeRequest) -> SaslHandshakeResponse {
     let enabled = &broker.security.config.sasl_enabled_mechanisms;
     let mechanisms: Vec<_> = enabled.iter().map(|m| s(m)).collect();
     let resp = SaslHandshakeResponse::default().with_mechanisms(mechanisms);
@@ -117,6 +120,7 @@ pub fn handshake(broker: &Broker, session: &mut Session, req: SaslHandshakeReque
     match mechanism {
         Some(m) if session.mechanism.is_none_or(|prev| prev == m) => {
             session.exchange = Exchange::Started(m);
+            session.raw_tokens = version == 0;
             resp.with_error_code(crate::errors::NONE)
         }
         _ => {
@@ -248,4 +252,21 @@ pub async fn authenticate(
 
 fn server_hash(server: &ScramServer) -> Hash {
     server.hash()
+}
+
+/// One raw SASL token after a v0 handshake: the answer is a raw token too
+/// (length prefix only); a failure closes the connection without an answer.
+pub async fn raw_token(broker: &Broker, session: &mut Session, peer: std::net::SocketAddr, token: Bytes) -> Option<Vec<u8>> {
+    let resp = authenticate(broker, session, peer, 0, SaslAuthenticateRequest::default().with_auth_bytes(token)).await;
+    if resp.error_code != crate::errors::NONE {
+        return None;
+    }
+    if !matches!(session.exchange, Exchange::ScramFinal(_)) {
+        // Done: back to Kafka requests.
+        session.raw_tokens = false;
+    }
+    let mut frame = Vec::with_capacity(4 + resp.auth_bytes.len());
+    frame.extend_from_slice(&(resp.auth_bytes.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&resp.auth_bytes);
+    Some(frame)
 }

@@ -261,7 +261,9 @@ impl ScramServer {
         if channel != Some(B64.encode(self.gs2_header.as_bytes()).as_str()) {
             return Err("SCRAM channel binding does not match");
         }
-        if nonce != Some(self.nonce.as_str()) {
+        // Kafka checks `endsWith`, not equality: librdkafka before 2.1 sends
+        // the client nonce again in front of the server's.
+        if !nonce.is_some_and(|n| n.ends_with(self.nonce.as_str())) {
             return Err("SCRAM nonce does not match");
         }
         let proof = B64.decode(proof).map_err(|_| "SCRAM proof is not base64")?;
