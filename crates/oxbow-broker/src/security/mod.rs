@@ -390,3 +390,21 @@ impl Security {
         ops.iter().filter(|op| self.authorize(ctx, **op, resource_type, name)).fold(0, |acc, op| acc | (1 << (*op as i8)))
     }
 }
+
+impl Security {
+    /// The error for a config resource (Describe/Alter/IncrementalAlterConfigs)
+    /// the principal may not touch: topics need `op` on the topic, brokers
+    /// and broker loggers `op` on the cluster. Other types are left to the handler.
+    pub fn config_resource_error(&self, ctx: &RequestContext, resource_type: i8, name: &str, op: Op) -> Option<i16> {
+        const TOPIC: i8 = 2;
+        const BROKER: i8 = 4;
+        const BROKER_LOGGER: i8 = 8;
+        match resource_type {
+            TOPIC if !self.authorize_topic(ctx, op, name) => Some(crate::errors::TOPIC_AUTHORIZATION_FAILED),
+            BROKER | BROKER_LOGGER if !self.authorize_cluster(ctx, op) => {
+                Some(crate::errors::CLUSTER_AUTHORIZATION_FAILED)
+            }
+            _ => None,
+        }
+    }
+}
