@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::{
-    AclBinding, ScramCredential, AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject, IndexEntry,
-    MetaError, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerBatch, TopicMeta,
+    AclBinding, AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject,
+    IndexEntry, MetaError, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerBatch,
+    ScramCredential, TopicMeta,
 };
 
 /// Base of the clock the checks use (2023-11-14).
@@ -1090,7 +1091,8 @@ fn acl(name: &str, principal: &str, operation: i8) -> AclBinding {
 }
 
 async fn acls_create_is_idempotent_and_delete_is_exact(store: &dyn MetaStore) {
-    let mine = |all: Vec<AclBinding>| all.into_iter().filter(|a| a.resource_name.starts_with("acl-")).collect::<Vec<_>>();
+    let mine =
+        |all: Vec<AclBinding>| all.into_iter().filter(|a| a.resource_name.starts_with("acl-")).collect::<Vec<_>>();
     let a = acl("acl-t", "User:a", 3);
     let b = acl("acl-t", "User:b", 4);
     let c = AclBinding { permission_type: 2, ..a.clone() };

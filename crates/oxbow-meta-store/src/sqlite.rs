@@ -25,9 +25,9 @@ use uuid::Uuid;
 
 use crate::producer::{self, CachedBatch, CACHED_BATCHES_MAX};
 use crate::{
-    AclBinding, ScramCredential, AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject, IndexEntry,
-    MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry,
-    SequenceCheck, TopicMeta,
+    AclBinding, AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject,
+    IndexEntry, MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry,
+    ScramCredential, SequenceCheck, TopicMeta,
 };
 
 struct Migration {

@@ -20,7 +20,11 @@ struct Args {
 }
 
 fn val(parser: &mut lexopt::Parser, name: &str) -> Result<String, String> {
-    parser.value().map_err(|_| format!("{name} needs a value"))?.into_string().map_err(|_| format!("{name} needs UTF-8"))
+    parser
+        .value()
+        .map_err(|_| format!("{name} needs a value"))?
+        .into_string()
+        .map_err(|_| format!("{name} needs UTF-8"))
 }
 
 fn parse(mut parser: lexopt::Parser) -> Result<Args, String> {
@@ -40,16 +44,16 @@ fn parse(mut parser: lexopt::Parser) -> Result<Args, String> {
             Long("user") => args.user = Some(val(&mut parser, "--user")?),
             Long("mechanism") => {
                 let m = val(&mut parser, "--mechanism")?;
-                args.mechanism = Hash::for_mechanism(&m).ok_or_else(|| format!("--mechanism {m:?} is not SCRAM-SHA-256 or SCRAM-SHA-512"))?;
+                args.mechanism = Hash::for_mechanism(&m)
+                    .ok_or_else(|| format!("--mechanism {m:?} is not SCRAM-SHA-256 or SCRAM-SHA-512"))?;
             }
             Long("password") => args.password = Some(val(&mut parser, "--password")?),
             Long("iterations") => {
                 let v = val(&mut parser, "--iterations")?;
-                args.iterations = v
-                    .parse()
-                    .ok()
-                    .filter(|i| (scram::ITERATIONS_MIN..=scram::ITERATIONS_MAX).contains(i))
-                    .ok_or_else(|| format!("--iterations {v:?} must be {}..={}", scram::ITERATIONS_MIN, scram::ITERATIONS_MAX))?;
+                args.iterations =
+                    v.parse().ok().filter(|i| (scram::ITERATIONS_MIN..=scram::ITERATIONS_MAX).contains(i)).ok_or_else(
+                        || format!("--iterations {v:?} must be {}..={}", scram::ITERATIONS_MIN, scram::ITERATIONS_MAX),
+                    )?;
             }
             other => return Err(other.unexpected().to_string()),
         }

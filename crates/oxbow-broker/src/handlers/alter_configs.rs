@@ -18,8 +18,8 @@ use oxbow_meta_store::{MetaError, TopicMeta};
 use super::describe_configs::resource;
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::{topic_config, Broker};
 
 /// Config changes are read-modify-write against the store; this keeps two

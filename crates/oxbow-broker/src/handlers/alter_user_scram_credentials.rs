@@ -31,7 +31,10 @@ pub async fn handle(
     let authorized = broker.security.authorize_cluster(ctx, Op::Alter);
     let mut seen: Vec<(String, i8)> = Vec::new();
     let deletions = req.deletions.into_iter().map(|d| (d.name.to_string(), d.mechanism, None));
-    let upsertions = req.upsertions.into_iter().map(|u| (u.name.to_string(), u.mechanism, Some((u.iterations, u.salt, u.salted_password))));
+    let upsertions = req
+        .upsertions
+        .into_iter()
+        .map(|u| (u.name.to_string(), u.mechanism, Some((u.iterations, u.salt, u.salted_password))));
     for (user, mechanism, upsert) in deletions.chain(upsertions) {
         let entry = outcome.entry(user.clone()).or_insert(Ok(Vec::new()));
         if !authorized {
@@ -51,7 +54,10 @@ pub async fn handle(
             continue;
         };
         if seen.contains(&(user.clone(), mechanism)) {
-            *entry = fail(errors::DUPLICATE_RESOURCE, "A user credential cannot be altered twice in the same request".into());
+            *entry = fail(
+                errors::DUPLICATE_RESOURCE,
+                "A user credential cannot be altered twice in the same request".into(),
+            );
             continue;
         }
         seen.push((user.clone(), mechanism));
@@ -61,7 +67,11 @@ pub async fn handle(
                 if !(scram::ITERATIONS_MIN..=scram::ITERATIONS_MAX).contains(&iterations) {
                     *entry = fail(
                         errors::UNACCEPTABLE_CREDENTIAL,
-                        format!("Iterations {iterations} must be between {} and {}", scram::ITERATIONS_MIN, scram::ITERATIONS_MAX),
+                        format!(
+                            "Iterations {iterations} must be between {} and {}",
+                            scram::ITERATIONS_MIN,
+                            scram::ITERATIONS_MAX
+                        ),
                     );
                     continue;
                 }
@@ -86,7 +96,10 @@ pub async fn handle(
             tracing::info!(principal = %ctx.principal, user, "altered SCRAM credentials");
         }
         results.push(
-            AlterUserScramCredentialsResult::default().with_user(s(&user)).with_error_code(code).with_error_message(message.as_deref().map(s)),
+            AlterUserScramCredentialsResult::default()
+                .with_user(s(&user))
+                .with_error_code(code)
+                .with_error_message(message.as_deref().map(s)),
         );
     }
     AlterUserScramCredentialsResponse::default().with_results(results)
@@ -101,7 +114,12 @@ async fn apply(broker: &Broker, user: &str, changes: Vec<Change>) -> (i16, Optio
         };
         match r {
             Ok(true) => {}
-            Ok(false) => return (errors::RESOURCE_NOT_FOUND, Some("Attempt to delete a user credential that does not exist".into())),
+            Ok(false) => {
+                return (
+                    errors::RESOURCE_NOT_FOUND,
+                    Some("Attempt to delete a user credential that does not exist".into()),
+                )
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "AlterUserScramCredentials: store write failed");
                 return (errors::UNKNOWN_SERVER_ERROR, Some("metadata store unavailable".into()));

@@ -17,8 +17,8 @@ use super::create_topics::{
 };
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::Broker;
 
 fn result(name: &str, error: ApiError) -> CreatePartitionsTopicResult {

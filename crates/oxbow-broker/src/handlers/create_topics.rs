@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::{topic_config, Broker};
 
 /// Kafka's controller refuses one user operation that would write more than

@@ -13,7 +13,9 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: DeleteGroup
     let mut results = Vec::with_capacity(req.groups_names.len());
     for id in req.groups_names {
         if !broker.security.authorize_group(ctx, Op::Delete, id.0.as_str()) {
-            results.push(DeletableGroupResult::default().with_group_id(id).with_error_code(errors::GROUP_AUTHORIZATION_FAILED));
+            results.push(
+                DeletableGroupResult::default().with_group_id(id).with_error_code(errors::GROUP_AUTHORIZATION_FAILED),
+            );
             continue;
         }
         let code = match broker.groups.delete_group(id.0.as_str()).await {

@@ -11,8 +11,8 @@ use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 use oxbow_meta_store::{PartitionKey, TopicMeta};
 
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::Broker;
 
 /// Kafka's `DeleteRecordsRequest.HIGH_WATERMARK`.

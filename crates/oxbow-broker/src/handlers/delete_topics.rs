@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::Broker;
 
 /// Kafka's default messages (`Errors.message()`), which its controller sends.
@@ -102,9 +102,8 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: DeleteTopic
     let mut by_id: HashSet<Uuid> = HashSet::new();
     for id in ids.once() {
         match broker.topic_by_id(*id).await {
-            Ok(Some(topic)) if !broker.security.authorize_topic(ctx, Op::Delete, &topic.name) => {
-                responses.push(result(None, *id, ApiError::new(errors::TOPIC_AUTHORIZATION_FAILED, "Authorization failed.")))
-            }
+            Ok(Some(topic)) if !broker.security.authorize_topic(ctx, Op::Delete, &topic.name) => responses
+                .push(result(None, *id, ApiError::new(errors::TOPIC_AUTHORIZATION_FAILED, "Authorization failed."))),
             Ok(Some(topic)) => {
                 by_id.insert(*id);
                 to_delete.push((*id, topic.name.clone()));
@@ -118,7 +117,11 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: DeleteTopic
     let mut id_collisions: HashSet<Uuid> = HashSet::new();
     for name in names.once() {
         if !broker.security.authorize_topic(ctx, Op::Delete, name) {
-            responses.push(result(Some(name), Uuid::nil(), ApiError::new(errors::TOPIC_AUTHORIZATION_FAILED, "Authorization failed.")));
+            responses.push(result(
+                Some(name),
+                Uuid::nil(),
+                ApiError::new(errors::TOPIC_AUTHORIZATION_FAILED, "Authorization failed."),
+            ));
             continue;
         }
         match broker.topic(name).await {

@@ -42,7 +42,11 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: DescribeAcl
     let resources = by_resource
         .into_iter()
         .map(|((rt, name, pt), acls)| {
-            DescribeAclsResource::default().with_resource_type(rt).with_resource_name(s(&name)).with_pattern_type(pt).with_acls(acls)
+            DescribeAclsResource::default()
+                .with_resource_type(rt)
+                .with_resource_name(s(&name))
+                .with_pattern_type(pt)
+                .with_acls(acls)
         })
         .collect();
     DescribeAclsResponse::default().with_error_code(errors::NONE).with_resources(resources)

@@ -11,10 +11,10 @@ use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 
 use super::{s, AUTHORIZED_OPERATIONS_OMITTED};
-use crate::security::acl;
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors;
+use crate::security::acl;
+use crate::security::Op;
 use crate::Broker;
 
 /// Kafka's `EndpointType` ids.

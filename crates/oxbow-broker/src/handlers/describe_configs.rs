@@ -18,8 +18,8 @@ use kafka_protocol::protocol::StrBytes;
 use super::s;
 use crate::config::BrokerConfig;
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::topic_config::{self, source, ConfigType};
 use crate::Broker;
 

@@ -11,8 +11,8 @@ use oxbow_meta_store::{PartitionKey, ProducerEntry, TopicMeta};
 
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::{topic_config, Broker};
 
 /// Kafka's default message for UNKNOWN_TOPIC_OR_PARTITION, which it sends for an unknown topic here.

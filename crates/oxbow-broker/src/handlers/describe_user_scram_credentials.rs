@@ -28,7 +28,9 @@ pub async fn handle(
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(error = %e, "DescribeUserScramCredentials: store read failed");
-            return resp.with_error_code(errors::UNKNOWN_SERVER_ERROR).with_error_message(Some(s("metadata store unavailable")));
+            return resp
+                .with_error_code(errors::UNKNOWN_SERVER_ERROR)
+                .with_error_message(Some(s("metadata store unavailable")));
         }
     };
     let mut by_user: BTreeMap<String, Vec<CredentialInfo>> = BTreeMap::new();
@@ -40,7 +42,10 @@ pub async fn handle(
             .push(CredentialInfo::default().with_mechanism(h.code()).with_iterations(c.iterations));
     }
     let ok = |user: &str, infos: Vec<CredentialInfo>| {
-        DescribeUserScramCredentialsResult::default().with_user(s(user)).with_error_code(errors::NONE).with_credential_infos(infos)
+        DescribeUserScramCredentialsResult::default()
+            .with_user(s(user))
+            .with_error_code(errors::NONE)
+            .with_credential_infos(infos)
     };
     let results = match req.users {
         // Null or empty: every user with credentials.
@@ -60,11 +65,17 @@ pub async fn handle(
                         .with_error_message(Some(s(msg)))
                 };
                 if names.iter().filter(|n| *n == name).count() > 1 {
-                    results.push(err(errors::DUPLICATE_RESOURCE, "Cannot describe SCRAM credentials for the same user twice in a single request"));
+                    results.push(err(
+                        errors::DUPLICATE_RESOURCE,
+                        "Cannot describe SCRAM credentials for the same user twice in a single request",
+                    ));
                 } else {
                     match by_user.get(name) {
                         Some(infos) => results.push(ok(name, infos.clone())),
-                        None => results.push(err(errors::RESOURCE_NOT_FOUND, "Attempt to describe a user credential that does not exist")),
+                        None => results.push(err(
+                            errors::RESOURCE_NOT_FOUND,
+                            "Attempt to describe a user credential that does not exist",
+                        )),
                     }
                 }
             }

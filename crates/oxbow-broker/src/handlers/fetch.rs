@@ -17,8 +17,8 @@ use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse, TopicName}
 use oxbow_log::PartitionKey;
 
 use super::s;
-use crate::security::Op;
 use crate::dispatch::RequestContext;
+use crate::security::Op;
 use crate::{errors, Broker};
 
 /// A single fetch never waits longer than this, whatever the client asks.

@@ -23,9 +23,7 @@ fn refusal(broker: &Broker, ctx: &RequestContext, key_type: i8, key: &str) -> Op
         KEY_TYPE_GROUP if !broker.security.authorize_group(ctx, Op::Describe, key) => {
             Some((errors::GROUP_AUTHORIZATION_FAILED, "Group authorization failed."))
         }
-        KEY_TYPE_TRANSACTION
-            if !broker.security.authorize(ctx, Op::Describe, acl::resource::TRANSACTIONAL_ID, key) =>
-        {
+        KEY_TYPE_TRANSACTION if !broker.security.authorize(ctx, Op::Describe, acl::resource::TRANSACTIONAL_ID, key) => {
             Some((errors::TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed."))
         }
         KEY_TYPE_GROUP if key.is_empty() => Some((errors::INVALID_REQUEST, "group id must not be empty")),

@@ -19,8 +19,8 @@ use super::alter_configs::{
 };
 use super::describe_configs::resource;
 use crate::dispatch::RequestContext;
-use crate::security::Op;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::topic_config::{self, ConfigType};
 use crate::Broker;
 

@@ -9,8 +9,8 @@ use kafka_protocol::messages::list_offsets_response::{ListOffsetsPartitionRespon
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use oxbow_log::PartitionKey;
 
-use crate::security::Op;
 use crate::dispatch::RequestContext;
+use crate::security::Op;
 use crate::{errors, Broker};
 
 const LATEST: i64 = -1;

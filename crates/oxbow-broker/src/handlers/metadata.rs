@@ -11,8 +11,8 @@ use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, Topi
 use oxbow_meta_store::{MetaError, NewTopic, TopicMeta};
 
 use super::{s, AUTHORIZED_OPERATIONS_OMITTED};
-use crate::security::{acl, Op};
 use crate::dispatch::RequestContext;
+use crate::security::{acl, Op};
 use crate::{errors, topic_config, Broker};
 
 fn describe_topic(broker: &Broker, ctx: &RequestContext, topic: &TopicMeta, with_ops: bool) -> MetadataResponseTopic {

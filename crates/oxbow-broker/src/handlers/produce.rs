@@ -15,8 +15,8 @@ use oxbow_log::{AppendTicket, BatchOutcome, PartitionKey};
 use oxbow_meta_store::AppendRejection;
 
 use super::s;
-use crate::security::Op;
 use crate::dispatch::{encode_response, Reply, RequestContext, Started};
+use crate::security::Op;
 use crate::{errors, Broker};
 
 /// Where one partition's answer will come from.
@@ -136,7 +136,8 @@ pub async fn start(broker: &Arc<Broker>, ctx: RequestContext, req: ProduceReques
         let unknown_code = if version >= 13 { errors::UNKNOWN_TOPIC_ID } else { errors::UNKNOWN_TOPIC_OR_PARTITION };
         // WRITE on the topic, checked before existence as Kafka does (an id that resolves to nothing stays unknown).
         let name = topic.as_ref().map(|tm| tm.name.clone()).unwrap_or_else(|| t.name.0.to_string());
-        let topic_allowed = (topic.is_none() && version >= 13) || broker.security.authorize_topic(&ctx, Op::Write, &name);
+        let topic_allowed =
+            (topic.is_none() && version >= 13) || broker.security.authorize_topic(&ctx, Op::Write, &name);
         let mut partitions = Vec::with_capacity(t.partition_data.len());
         for p in t.partition_data {
             let pending = if !matches!(acks, -1..=1) {

@@ -82,16 +82,8 @@ impl Op {
 }
 
 /// The operations Kafka reports as "authorized operations" per resource type.
-pub const TOPIC_OPS: &[Op] = &[
-    Op::Read,
-    Op::Write,
-    Op::Create,
-    Op::Delete,
-    Op::Alter,
-    Op::Describe,
-    Op::DescribeConfigs,
-    Op::AlterConfigs,
-];
+pub const TOPIC_OPS: &[Op] =
+    &[Op::Read, Op::Write, Op::Create, Op::Delete, Op::Alter, Op::Describe, Op::DescribeConfigs, Op::AlterConfigs];
 pub const GROUP_OPS: &[Op] = &[Op::Read, Op::Describe, Op::Delete];
 pub const CLUSTER_OPS: &[Op] = &[
     Op::Create,
@@ -159,7 +151,14 @@ pub fn authorize(
 /// at least one resource of the type (used for IDEMPOTENT_WRITE's fallback
 /// "WRITE on any topic"). An ALLOW on some pattern counts unless a DENY on
 /// the same or a covering pattern cancels it.
-pub fn authorize_any(acls: &[AclBinding], principal: &str, host: &str, op: Op, resource_type: i8, allow_if_no_acl: bool) -> bool {
+pub fn authorize_any(
+    acls: &[AclBinding],
+    principal: &str,
+    host: &str,
+    op: Op,
+    resource_type: i8,
+    allow_if_no_acl: bool,
+) -> bool {
     let relevant = |a: &&AclBinding| {
         a.resource_type == resource_type
             && principal_matches(a, principal)
@@ -223,7 +222,12 @@ impl AclFilter {
 pub fn validate_binding(acl: &AclBinding) -> Result<(), String> {
     if !matches!(
         acl.resource_type,
-        resource::TOPIC | resource::GROUP | resource::CLUSTER | resource::TRANSACTIONAL_ID | resource::DELEGATION_TOKEN | resource::USER
+        resource::TOPIC
+            | resource::GROUP
+            | resource::CLUSTER
+            | resource::TRANSACTIONAL_ID
+            | resource::DELEGATION_TOKEN
+            | resource::USER
     ) {
         return Err(format!("invalid resource type {}", acl.resource_type));
     }

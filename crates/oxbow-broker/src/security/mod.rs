@@ -177,24 +177,29 @@ impl SecurityConfig {
             "listener.security.protocol.map" => {
                 let mut map = BTreeMap::new();
                 for entry in value.split(',').filter(|e| !e.trim().is_empty()) {
-                    let (n, p) = entry.split_once(':').ok_or_else(|| format!("{name}: {entry:?} is not NAME:PROTOCOL"))?;
+                    let (n, p) =
+                        entry.split_once(':').ok_or_else(|| format!("{name}: {entry:?} is not NAME:PROTOCOL"))?;
                     let p = Protocol::parse(p.trim()).ok_or_else(|| format!("{name}: unknown protocol {p:?}"))?;
                     map.insert(n.trim().to_ascii_uppercase(), p);
                 }
                 self.protocol_map = map;
             }
             "sasl.enabled.mechanisms" => {
-                let mechs: Vec<String> = value.split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+                let mechs: Vec<String> =
+                    value.split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
                 for m in &mechs {
                     if m != "PLAIN" && scram::Hash::for_mechanism(m).is_none() {
                         // OAUTHBEARER and AWS_MSK_IAM plug in at sasl::Mechanism; not built yet.
-                        return Err(format!("{name}: mechanism {m} is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)"));
+                        return Err(format!(
+                            "{name}: mechanism {m} is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)"
+                        ));
                     }
                 }
                 self.sasl_enabled_mechanisms = mechs;
             }
             "connections.max.reauth.ms" => {
-                self.connections_max_reauth_ms = value.parse().map_err(|_| format!("invalid value {value:?} for {name}"))?
+                self.connections_max_reauth_ms =
+                    value.parse().map_err(|_| format!("invalid value {value:?} for {name}"))?
             }
             "super.users" => {
                 self.super_users = value.split(';').map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect()
@@ -226,7 +231,11 @@ impl SecurityConfig {
                 self.ssl_principal_mapping_rules = value.to_string();
             }
             "oxbow.acl.refresh.ms" => {
-                self.acl_refresh_ms = value.parse().ok().filter(|v| *v >= 10).ok_or_else(|| format!("invalid value {value:?} for {name} (>= 10)"))?
+                self.acl_refresh_ms = value
+                    .parse()
+                    .ok()
+                    .filter(|v| *v >= 10)
+                    .ok_or_else(|| format!("invalid value {value:?} for {name} (>= 10)"))?
             }
             "oxbow.listeners.preset" => match value {
                 "msk" => {
@@ -387,7 +396,9 @@ impl Security {
 
     /// Kafka's authorized-operations bit set for a resource.
     pub fn authorized_operations(&self, ctx: &RequestContext, resource_type: i8, name: &str, ops: &[Op]) -> i32 {
-        ops.iter().filter(|op| self.authorize(ctx, **op, resource_type, name)).fold(0, |acc, op| acc | (1 << (*op as i8)))
+        ops.iter()
+            .filter(|op| self.authorize(ctx, **op, resource_type, name))
+            .fold(0, |acc, op| acc | (1 << (*op as i8)))
     }
 }
 

@@ -106,7 +106,12 @@ impl Session {
     }
 }
 
-pub fn handshake(broker: &Broker, session: &mut Session, version: i16, req: SaslHandshakeRequest) -> SaslHandshakeResponse {
+pub fn handshake(
+    broker: &Broker,
+    session: &mut Session,
+    version: i16,
+    req: SaslHandshakeRequest,
+) -> SaslHandshakeResponse {
     let enabled = &broker.security.config.sasl_enabled_mechanisms;
     let mechanisms: Vec<_> = enabled.iter().map(|m| s(m)).collect();
     let resp = SaslHandshakeResponse::default().with_mechanisms(mechanisms);
@@ -131,7 +136,12 @@ pub fn handshake(broker: &Broker, session: &mut Session, version: i16, req: Sasl
     }
 }
 
-fn failed(session: &mut Session, peer: std::net::SocketAddr, mechanism: Mechanism, why: &str) -> SaslAuthenticateResponse {
+fn failed(
+    session: &mut Session,
+    peer: std::net::SocketAddr,
+    mechanism: Mechanism,
+    why: &str,
+) -> SaslAuthenticateResponse {
     // Logged with the client address; the client gets Kafka's generic message only.
     tracing::warn!(%peer, listener = %session.listener.name, mechanism = mechanism.name(), reason = why, "authentication failed");
     session.close_after_reply = true;
@@ -143,7 +153,9 @@ fn failed(session: &mut Session, peer: std::net::SocketAddr, mechanism: Mechanis
             h.mechanism()
         ),
     };
-    SaslAuthenticateResponse::default().with_error_code(SASL_AUTHENTICATION_FAILED).with_error_message(Some(s(&message)))
+    SaslAuthenticateResponse::default()
+        .with_error_code(SASL_AUTHENTICATION_FAILED)
+        .with_error_message(Some(s(&message)))
 }
 
 async fn credential(broker: &Broker, user: &str, mechanism: &str) -> Option<oxbow_meta_store::ScramCredential> {
@@ -156,7 +168,13 @@ async fn credential(broker: &Broker, user: &str, mechanism: &str) -> Option<oxbo
     }
 }
 
-fn succeed(broker: &Broker, session: &mut Session, user: &str, mechanism: Mechanism, version: i16) -> Result<i64, &'static str> {
+fn succeed(
+    broker: &Broker,
+    session: &mut Session,
+    user: &str,
+    mechanism: Mechanism,
+    version: i16,
+) -> Result<i64, &'static str> {
     let principal = format!("User:{user}");
     if session.mechanism.is_some() && *session.principal != *principal {
         return Err("re-authentication with a different principal");
@@ -215,10 +233,12 @@ pub async fn authenticate(
                 None => credential(broker, &user, scram::SCRAM_SHA_256).await,
             };
             match cred {
-                Some(c) if scram::verify_password(&c, &password) => match succeed(broker, session, &user, mechanism, version) {
-                    Ok(lifetime) => ok(Vec::new(), lifetime),
-                    Err(why) => failed(session, peer, mechanism, why),
-                },
+                Some(c) if scram::verify_password(&c, &password) => {
+                    match succeed(broker, session, &user, mechanism, version) {
+                        Ok(lifetime) => ok(Vec::new(), lifetime),
+                        Err(why) => failed(session, peer, mechanism, why),
+                    }
+                }
                 Some(_) => failed(session, peer, mechanism, "wrong password"),
                 None => failed(session, peer, mechanism, "unknown user"),
             }
@@ -256,7 +276,12 @@ fn server_hash(server: &ScramServer) -> Hash {
 
 /// One raw SASL token after a v0 handshake: the answer is a raw token too
 /// (length prefix only); a failure closes the connection without an answer.
-pub async fn raw_token(broker: &Broker, session: &mut Session, peer: std::net::SocketAddr, token: Bytes) -> Option<Vec<u8>> {
+pub async fn raw_token(
+    broker: &Broker,
+    session: &mut Session,
+    peer: std::net::SocketAddr,
+    token: Bytes,
+) -> Option<Vec<u8>> {
     let resp = authenticate(broker, session, peer, 0, SaslAuthenticateRequest::default().with_auth_bytes(token)).await;
     if resp.error_code != crate::errors::NONE {
         return None;

@@ -57,7 +57,9 @@ fn build(settings: &TlsSettings) -> Result<Arc<ServerConfig>, String> {
         (_, None) => return Err("ssl.client.auth needs ssl.truststore.location".into()),
         (auth, Some(ts)) => {
             let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_file_iter(ts).map_err(|e| format!("ssl.truststore.location {}: {e}", ts.display()))? {
+            for cert in CertificateDer::pem_file_iter(ts)
+                .map_err(|e| format!("ssl.truststore.location {}: {e}", ts.display()))?
+            {
                 let cert = cert.map_err(|e| format!("ssl.truststore.location {}: {e}", ts.display()))?;
                 roots.add(cert).map_err(|e| format!("ssl.truststore.location {}: {e}", ts.display()))?;
             }
@@ -81,7 +83,11 @@ impl TlsServer {
     pub fn load(settings: TlsSettings) -> Result<TlsServer, String> {
         let config = build(&settings)?;
         let stamps = (mtime(&settings.keystore), settings.truststore.as_ref().and_then(mtime));
-        Ok(TlsServer { current: RwLock::new((config, stamps.0, stamps.1)), settings, last_check: Mutex::new(Instant::now()) })
+        Ok(TlsServer {
+            current: RwLock::new((config, stamps.0, stamps.1)),
+            settings,
+            last_check: Mutex::new(Instant::now()),
+        })
     }
 
     /// The config for a new connection, reloading the files if they changed.
