@@ -75,6 +75,16 @@ def pki(tmp_path_factory):
     sh(OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "evil-ca.key", "-out", "evil-ca.crt",
        "-days", "30", "-subj", "/CN=Evil CA", cwd=d)
     make_cert(d, "evil", "/O=Oxbow/OU=apps/CN=alice-client", "evil-ca")
+    # Signed by the trusted CA but expired in 2020 (`openssl ca` can set the dates).
+    (d / "ca.cnf").write_text(
+        "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\n"
+        "default_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n")
+    (d / "index.txt").write_text("")
+    (d / "serial").write_text("1000\n")
+    sh(OPENSSL, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "expired.key", "-out", "expired.csr",
+       "-subj", "/O=Oxbow/OU=apps/CN=alice-client", cwd=d)
+    sh(OPENSSL, "ca", "-batch", "-config", "ca.cnf", "-cert", "ca.crt", "-keyfile", "ca.key", "-in", "expired.csr",
+       "-out", "expired.crt", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-notext", cwd=d)
     return d
 
 
@@ -277,7 +287,6 @@ def test_mtls_principal_from_certificate(secure, pki):
         "ssl.certificate.location": str(pki / "client.crt"),
         "ssl.key.location": str(pki / "client.key"),
     }
-    assert produce_one(ssl_conf, "mtls-orders", b"via-mtls") is None or True  # topic may need creating first
     admin.create_topics([NewTopic("mtls-orders", 1, 1)])["mtls-orders"].result(10)
     assert produce_one(ssl_conf, "mtls-orders", b"via-mtls") is None
     assert produce_one(ssl_conf, "orders").code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
@@ -290,6 +299,11 @@ def test_mtls_principal_from_certificate(secure, pki):
     evil = {**ssl_conf, "ssl.certificate.location": str(pki / "evil.crt"), "ssl.key.location": str(pki / "evil.key")}
     with pytest.raises(KafkaException):
         AdminClient(evil).list_topics(timeout=4)
+    # Trusted CA, but expired.
+    expired = {**ssl_conf, "ssl.certificate.location": str(pki / "expired.crt"),
+               "ssl.key.location": str(pki / "expired.key")}
+    with pytest.raises(KafkaException):
+        AdminClient(expired).list_topics(timeout=4)
     # No certificate at all (ssl.client.auth=required).
     nocert = {k: v for k, v in ssl_conf.items() if not k.startswith("ssl.certificate") and k != "ssl.key.location"}
     with pytest.raises(KafkaException):
@@ -333,6 +347,7 @@ def test_reauthentication_keeps_long_connections_alive(secure, pki):
         p.flush(10)
         time.sleep(1.2)
     assert errors == [None] * 4
+    assert "re-authenticated (KIP-368)" in secure.stderr_text()
 
 
 def test_certificate_reload_without_restart(pki, oxbow_factory, tmp_path):

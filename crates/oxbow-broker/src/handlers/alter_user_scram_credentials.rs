@@ -75,7 +75,7 @@ pub async fn handle(
                     );
                     continue;
                 }
-                if salt.is_empty() || salted.len() != h.len() {
+                if salt.is_empty() || salted.len() != h.output_bytes() {
                     *entry = fail(errors::UNACCEPTABLE_CREDENTIAL, "Salt and salted password must be set".into());
                     continue;
                 }

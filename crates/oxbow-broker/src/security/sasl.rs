@@ -121,7 +121,7 @@ pub fn handshake(
         return resp.with_error_code(ILLEGAL_SASL_STATE);
     }
     let name = req.mechanism.to_string();
-    let mechanism = Mechanism::parse(&name).filter(|_| enabled.iter().any(|m| *m == name));
+    let mechanism = Mechanism::parse(&name).filter(|_| enabled.contains(&name));
     match mechanism {
         Some(m) if session.mechanism.is_none_or(|prev| prev == m) => {
             session.exchange = Exchange::Started(m);
@@ -178,6 +178,9 @@ fn succeed(
     let principal = format!("User:{user}");
     if session.mechanism.is_some() && *session.principal != *principal {
         return Err("re-authentication with a different principal");
+    }
+    if session.mechanism.is_some() {
+        tracing::info!(principal, "re-authenticated (KIP-368)");
     }
     session.principal = Arc::from(principal);
     session.authenticated = true;

@@ -67,7 +67,8 @@ impl Hash {
             Hash::Sha512 => &digest::SHA512,
         }
     }
-    pub fn len(self) -> usize {
+    /// Digest (and key) size in bytes.
+    pub fn output_bytes(self) -> usize {
         self.digest_alg().output_len()
     }
 }
@@ -82,7 +83,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// PBKDF2 (RFC 5802's Hi).
 pub fn salted_password(h: Hash, password: &[u8], salt: &[u8], iterations: i32) -> Vec<u8> {
-    let mut out = vec![0u8; h.len()];
+    let mut out = vec![0u8; h.output_bytes()];
     let n = std::num::NonZeroU32::new(iterations.max(1) as u32).unwrap_or(std::num::NonZeroU32::MIN);
     pbkdf2::derive(h.pbkdf2_alg(), n, salt, password, &mut out);
     out
@@ -268,7 +269,7 @@ impl ScramServer {
         }
         let proof = B64.decode(proof).map_err(|_| "SCRAM proof is not base64")?;
         let h = self.hash;
-        if proof.len() != h.len() {
+        if proof.len() != h.output_bytes() {
             return Err("invalid credentials");
         }
         let auth_message = format!("{},{},{}", self.client_first_bare, self.server_first, without_proof);

@@ -146,7 +146,7 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 fn oid_string(bytes: &[u8]) -> String {
     let mut parts = Vec::new();
     let mut value: u64 = 0;
-    for (i, b) in bytes.iter().enumerate() {
+    for b in bytes {
         value = (value << 7) | (b & 0x7f) as u64;
         if b & 0x80 == 0 {
             if parts.is_empty() {
@@ -158,7 +158,6 @@ fn oid_string(bytes: &[u8]) -> String {
             }
             value = 0;
         }
-        let _ = i;
     }
     parts.join(".")
 }
@@ -226,9 +225,9 @@ pub fn subject_rfc2253(cert: &[u8]) -> Option<String> {
                 (Some(short), 0x0c | 0x13 | 0x16 | 0x14) => {
                     format!("{short}={}", escape_rfc2253(&String::from_utf8_lossy(value)))
                 }
+                // Other attributes: the dotted OID and the DER value in hex, as Java prints them.
                 _ => {
-                    let hex: String = value_tlv[..value_tlv.len()].iter().map(|b| format!("{b:02x}")).collect();
-                    let _ = vtag;
+                    let hex: String = value_tlv.iter().map(|b| format!("{b:02x}")).collect();
                     format!("{oid}=#{hex}")
                 }
             };
