@@ -94,6 +94,10 @@ def scram_set(data_dir: Path, user: str, password: str, mechanism: str = "SCRAM-
 
 
 def listener_ports(server) -> dict[str, int]:
+    # The listener lines follow the "kafka listening on" line the harness waits for; "try:" comes last.
+    deadline = time.time() + 5
+    while "try: kcat" not in server.stdout_text() and time.time() < deadline:
+        time.sleep(0.05)
     ports = {}
     for line in server.stdout_text().splitlines():
         if line.startswith("listener "):

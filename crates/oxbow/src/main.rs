@@ -16,8 +16,8 @@ use oxbow_object_store::LocalDirStore;
 mod scram_cli;
 
 const USAGE: &str = "usage: oxbow up [--listen HOST:PORT] [--advertised-host HOST] [--data-dir DIR] \
-[--node-id N] [--preset msk] [--set KAFKA.CONFIG=VALUE]... [--log-level error|warn|info|debug|trace]
-       oxbow scram set|delete|list [--data-dir DIR] [--user U] [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] \
+[--node-id N] [--preset msk] [--set KAFKA.CONFIG=VALUE]... [--log-level error|warn|info|debug|trace] | \
+oxbow scram set|delete|list [--data-dir DIR] [--user U] [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] \
 [--password P (else read from stdin)] [--iterations N]";
 
 struct UpArgs {
@@ -190,15 +190,18 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
         broker.cluster_id,
         started.elapsed().as_millis()
     );
-    for line in lines {
-        println!("{line}");
-    }
     println!(
         "data: {} (objects: {}, metadata: {})",
         data_dir.display(),
         objects_dir.display(),
         metadata_path.display()
     );
+    // With `listeners` set, one line per listener (tests and operators read the ports here).
+    if !broker.config.security.listeners.is_empty() {
+        for line in lines {
+            println!("{line}");
+        }
+    }
     println!("try: kcat -b {bound} -L");
     use std::io::Write;
     let _ = std::io::stdout().flush();
