@@ -161,6 +161,8 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr, 
         ApiKey::ListGroups => simple!(list_groups),
         ApiKey::DescribeGroups => simple!(describe_groups),
         ApiKey::DeleteGroups => simple!(delete_groups),
+        ApiKey::ConsumerGroupHeartbeat => simple!(consumer_group_heartbeat),
+        ApiKey::ConsumerGroupDescribe => simple!(consumer_group_describe),
         // Join and Sync wait for other members: run them in the deferred part.
         ApiKey::JoinGroup => deferred!(join_group),
         ApiKey::SyncGroup => deferred!(sync_group),
@@ -180,8 +182,7 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr, 
         ApiKey::DeleteAcls => simple!(delete_acls),
         ApiKey::DescribeUserScramCredentials => simple!(describe_user_scram_credentials),
         ApiKey::AlterUserScramCredentials => simple!(alter_user_scram_credentials),
-        // The KIP-848 consumer protocol (ConsumerGroupHeartbeat, ...) is not
-        // built: neither advertised nor reachable (versions::SUPPORTED gates it above).
+        // Anything else is neither advertised nor reachable (versions::SUPPORTED gates it above).
         _ => Started::Close,
     }
 }

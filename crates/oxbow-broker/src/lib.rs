@@ -58,7 +58,14 @@ impl Broker {
         let meta = engine.meta().clone();
         let cluster_id = meta.cluster_id().await?;
         let request_bytes = Arc::new(tokio::sync::Semaphore::new(config.queued_max_request_bytes));
-        let groups = oxbow_groups::GroupCoordinator::new(meta.clone(), config.groups.clone());
+        let mut group_config = config.groups.clone();
+        group_config.coordinator_owner = format!("node-{}", config.node_id);
+        let groups = oxbow_groups::GroupCoordinator::new(meta.clone(), group_config);
+        // Groups come back before the first request, so members continue where they were.
+        let restored = groups.load().await?;
+        if restored > 0 {
+            tracing::info!(groups = restored, "restored group membership from the metadata store");
+        }
         groups.start();
         let security = Arc::new(security::Security::new(config.security.clone(), meta.clone()));
         security.reload_acls().await?;

@@ -174,6 +174,20 @@ fn commit_request() -> OffsetCommitRequest {
     ])
 }
 
+fn heartbeat_request(group_id: &str, topic_name: &str) -> ConsumerGroupHeartbeatRequest {
+    ConsumerGroupHeartbeatRequest::default()
+        .with_group_id(group(group_id))
+        .with_member_id(st(&uuid_like()))
+        .with_member_epoch(0)
+        .with_rebalance_timeout_ms(10_000)
+        .with_subscribed_topic_names(Some(vec![topic(topic_name)]))
+        .with_topic_partitions(Some(vec![]))
+}
+
+fn uuid_like() -> String {
+    format!("m{:0>21}", std::process::id())
+}
+
 /// Sends one request of `key` as the unauthorized principal and returns the
 /// error codes the response carries that matter for authorization.
 fn refused_codes(c: &mut Conn, key: ApiKey) -> Vec<i16> {
@@ -414,6 +428,15 @@ fn refused_codes(c: &mut Conn, key: ApiKey) -> Vec<i16> {
             let r: AlterUserScramCredentialsResponse = c.call(key, 0, &req);
             vec![r.results[0].error_code]
         }
+        K::ConsumerGroupHeartbeat => {
+            let r: ConsumerGroupHeartbeatResponse = c.call(key, 0, &heartbeat_request("g", "t"));
+            vec![r.error_code]
+        }
+        K::ConsumerGroupDescribe => {
+            let r: ConsumerGroupDescribeResponse =
+                c.call(key, 0, &ConsumerGroupDescribeRequest::default().with_group_ids(vec![group("g")]));
+            vec![r.groups[0].error_code]
+        }
         other => panic!("API {other:?} is advertised but has no arm in the authorization matrix"),
     }
 }
@@ -493,6 +516,24 @@ fn every_api_refuses_a_principal_without_acls() {
     );
     assert_eq!(describe.resources.len(), 1);
     assert_eq!(describe.resources[0].acls[0].principal.as_str(), "User:mallory");
+    // ConsumerGroupHeartbeat: READ on the group is not enough, every subscribed topic needs DESCRIBE.
+    let creation = create_acls_request::AclCreation::default()
+        .with_resource_type(3)
+        .with_resource_name(st("cg"))
+        .with_resource_pattern_type(3)
+        .with_principal(st("User:mallory"))
+        .with_host(st("*"))
+        .with_operation(3)
+        .with_permission_type(3);
+    let r: CreateAclsResponse =
+        admin.call(ApiKey::CreateAcls, 3, &CreateAclsRequest::default().with_creations(vec![creation]));
+    assert_eq!(r.results[0].error_code, 0);
+    let r: ConsumerGroupHeartbeatResponse =
+        mallory.call(ApiKey::ConsumerGroupHeartbeat, 0, &heartbeat_request("cg", "secret"));
+    assert_eq!(r.error_code, TOPIC_AUTHORIZATION_FAILED);
+    let r: ConsumerGroupHeartbeatResponse =
+        mallory.call(ApiKey::ConsumerGroupHeartbeat, 0, &heartbeat_request("cg", "t"));
+    assert_eq!(r.error_code, 0, "{:?}", r.error_message);
 }
 
 #[test]

@@ -21,19 +21,18 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: ListGroupsR
     // DESCRIBE on the cluster lists every group; otherwise those the principal may describe (as Kafka).
     let all = broker.security.authorize_cluster(ctx, Op::Describe);
     let visible = |g: &str| all || broker.security.authorize_group(ctx, Op::Describe, g);
-    // Every group here is a classic group.
     let wanted_type =
-        req.types_filter.is_empty() || req.types_filter.iter().any(|t| t.as_str().eq_ignore_ascii_case("classic"));
+        |ty: &str| req.types_filter.is_empty() || req.types_filter.iter().any(|t| t.as_str().eq_ignore_ascii_case(ty));
     ListGroupsResponse::default().with_groups(
         groups
             .into_iter()
-            .filter(|g| wanted_type && wanted_state(g.state.name()) && visible(&g.group_id))
+            .filter(|g| wanted_type(g.group_type) && wanted_state(g.state) && visible(&g.group_id))
             .map(|g| {
                 ListedGroup::default()
                     .with_group_id(GroupId(s(&g.group_id)))
                     .with_protocol_type(s(&g.protocol_type))
-                    .with_group_state(s(g.state.name()))
-                    .with_group_type(s("classic"))
+                    .with_group_state(s(g.state))
+                    .with_group_type(s(g.group_type))
             })
             .collect(),
     )
