@@ -17,6 +17,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod errors;
 pub mod handlers;
+pub mod security;
 pub mod server;
 pub mod topic_config;
 pub mod versions;
@@ -33,6 +34,9 @@ pub struct Broker {
     pub groups: Arc<oxbow_groups::GroupCoordinator>,
     /// Budget of `queued.max.request.bytes` shared by all connections.
     pub request_bytes: Arc<tokio::sync::Semaphore>,
+    /// Listeners' TLS/SASL settings, the ACL cache and the authorizer
+    /// (built from `config.security`; one shared value so other constructors add one line).
+    pub security: Arc<security::Security>,
     topics: TopicCache,
     /// Brokers with a live lease as last read from the metadata store
     /// (refreshed with every lease renewal), sorted by node id.
@@ -66,6 +70,9 @@ impl Broker {
             tracing::info!(groups = restored, "restored group membership from the metadata store");
         }
         groups.start();
+        let security = Arc::new(security::Security::new(config.security.clone(), meta.clone()));
+        security.reload_acls().await?;
+        security.spawn_refresh();
         let broker = Broker {
             config,
             engine,
@@ -73,6 +80,7 @@ impl Broker {
             cluster_id,
             groups,
             request_bytes,
+            security,
             topics: TopicCache::default(),
             live_brokers: RwLock::default(),
         };

@@ -36,8 +36,9 @@ use crate::sqlite::{
     to_u64, uuid_from_blob,
 };
 use crate::{
-    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject, IndexEntry,
-    MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry, TopicMeta,
+    AclBinding, AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject,
+    IndexEntry, MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry,
+    ScramCredential, TopicMeta,
 };
 
 struct Migration {
@@ -51,6 +52,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_initial", sql: include_str!("../sql/postgres/0001_initial.sql") },
     Migration { version: 2, name: "0002_group_offsets", sql: include_str!("../sql/postgres/0002_group_offsets.sql") },
     Migration { version: 3, name: "0003_group_state", sql: include_str!("../sql/postgres/0003_group_state.sql") },
+    Migration { version: 4, name: "0004_security", sql: include_str!("../sql/postgres/0004_security.sql") },
 ];
 
 /// Connections per store (per broker process).
@@ -1261,6 +1263,134 @@ impl MetaStore for PostgresMetaStore {
         transact!(self, Mode::Read, |tx| async {
             let rows = query(&tx, "SELECT DISTINCT group_id FROM group_offsets ORDER BY group_id", &[]).await?;
             rows.iter().map(|r| col::<String>(r, 0)).collect::<MetaResult<Vec<_>>>()
+        }
+        .await)
+    }
+
+    async fn scram_credentials(&self) -> MetaResult<Vec<ScramCredential>> {
+        transact!(self, Mode::Read, |tx| async {
+            let rows = query(
+                &tx,
+                "SELECT user_name, mechanism, salt, stored_key, server_key, iterations FROM scram_credentials
+                 ORDER BY user_name, mechanism",
+                &[],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ScramCredential {
+                        user: col(r, 0)?,
+                        mechanism: col(r, 1)?,
+                        salt: col(r, 2)?,
+                        stored_key: col(r, 3)?,
+                        server_key: col(r, 4)?,
+                        iterations: col(r, 5)?,
+                    })
+                })
+                .collect::<MetaResult<Vec<_>>>()
+        }
+        .await)
+    }
+
+    async fn upsert_scram_credential(&self, c: ScramCredential) -> MetaResult<()> {
+        transact!(self, Mode::Write, |tx| execute(
+            &tx,
+            "INSERT INTO scram_credentials (user_name, mechanism, salt, stored_key, server_key, iterations)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (user_name, mechanism) DO UPDATE SET salt = excluded.salt,
+               stored_key = excluded.stored_key, server_key = excluded.server_key, iterations = excluded.iterations",
+            &[&c.user, &c.mechanism, &c.salt, &c.stored_key, &c.server_key, &c.iterations],
+        )
+        .await)?;
+        Ok(())
+    }
+
+    async fn delete_scram_credential(&self, user: &str, mechanism: &str) -> MetaResult<bool> {
+        transact!(self, Mode::Write, |tx| execute(
+            &tx,
+            "DELETE FROM scram_credentials WHERE user_name = $1 AND mechanism = $2",
+            &[&user, &mechanism],
+        )
+        .await)
+        .map(|n| n > 0)
+    }
+
+    async fn acls(&self) -> MetaResult<Vec<AclBinding>> {
+        let code = |v: i16| i8::try_from(v).map_err(|_| corrupt(format!("stored ACL code {v} is out of range")));
+        transact!(self, Mode::Read, |tx| {
+            async {
+            let rows = query(
+                &tx,
+                "SELECT resource_type, resource_name, pattern_type, principal, host, operation, permission_type
+                 FROM acls ORDER BY resource_type, resource_name, pattern_type, principal, host, operation, permission_type",
+                &[],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AclBinding {
+                        resource_type: code(col(r, 0)?)?,
+                        resource_name: col(r, 1)?,
+                        pattern_type: code(col(r, 2)?)?,
+                        principal: col(r, 3)?,
+                        host: col(r, 4)?,
+                        operation: code(col(r, 5)?)?,
+                        permission_type: code(col(r, 6)?)?,
+                    })
+                })
+                .collect::<MetaResult<Vec<_>>>()
+        }
+        .await
+        })
+    }
+
+    async fn create_acls(&self, acls: Vec<AclBinding>) -> MetaResult<()> {
+        transact!(self, Mode::Write, |tx| async {
+            for a in &acls {
+                execute(
+                    &tx,
+                    "INSERT INTO acls
+                     (resource_type, resource_name, pattern_type, principal, host, operation, permission_type)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                    &[
+                        &i16::from(a.resource_type),
+                        &a.resource_name,
+                        &i16::from(a.pattern_type),
+                        &a.principal,
+                        &a.host,
+                        &i16::from(a.operation),
+                        &i16::from(a.permission_type),
+                    ],
+                )
+                .await?;
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn delete_acls(&self, acls: Vec<AclBinding>) -> MetaResult<usize> {
+        transact!(self, Mode::Write, |tx| async {
+            let mut deleted = 0usize;
+            for a in &acls {
+                let n = execute(
+                    &tx,
+                    "DELETE FROM acls WHERE resource_type = $1 AND resource_name = $2 AND pattern_type = $3
+                     AND principal = $4 AND host = $5 AND operation = $6 AND permission_type = $7",
+                    &[
+                        &i16::from(a.resource_type),
+                        &a.resource_name,
+                        &i16::from(a.pattern_type),
+                        &a.principal,
+                        &a.host,
+                        &i16::from(a.operation),
+                        &i16::from(a.permission_type),
+                    ],
+                )
+                .await?;
+                deleted += n as usize;
+            }
+            Ok(deleted)
         }
         .await)
     }

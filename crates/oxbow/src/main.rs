@@ -8,13 +8,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use oxbow_broker::security::tls::TlsServer;
+use oxbow_broker::security::Listener;
 use oxbow_broker::{Broker, BrokerConfig};
 use oxbow_log::LogEngine;
 use oxbow_meta_store::{MetaStore, PostgresMetaStore, SqliteMetaStore};
 use oxbow_object_store::{LocalDirStore, ObjectStore, S3Options, S3Store};
 
+mod scram_cli;
+
 const USAGE: &str = "usage: oxbow up [--listen HOST:PORT] [--advertised-host HOST] [--data-dir DIR] \
-[--node-id N] [--rack RACK] [--metadata SQLITE_PATH|postgres://...] [--objects DIR|s3://BUCKET/PREFIX] [--set KAFKA.CONFIG=VALUE]... [--log-level error|warn|info|debug|trace]";
+[--node-id N] [--rack RACK] [--metadata SQLITE_PATH|postgres://...] [--objects DIR|s3://BUCKET/PREFIX] \
+[--preset msk] [--set KAFKA.CONFIG=VALUE]... [--log-level error|warn|info|debug|trace] | \
+oxbow scram set|delete|list [--data-dir DIR] [--user U] [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] \
+[--password P (else read from stdin)] [--iterations N]";
 
 struct UpArgs {
     config: BrokerConfig,
@@ -74,6 +81,7 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
                 }
                 objects = Some(v);
             }
+            Long("preset") => config.set("oxbow.listeners.preset", &value(&mut parser, "--preset")?)?,
             Long("set") => {
                 let v = value(&mut parser, "--set")?;
                 let (k, val) = v.split_once('=').ok_or_else(|| format!("--set {v:?} is not NAME=VALUE"))?;
@@ -111,6 +119,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        "scram" => scram_cli::run(parser),
         other => {
             eprintln!("oxbow: unknown command {other:?}; {USAGE}");
             ExitCode::from(2)
@@ -139,25 +148,42 @@ fn up(args: UpArgs) -> ExitCode {
 async fn run(args: UpArgs) -> anyhow::Result<()> {
     let UpArgs { mut config, advertised_host, data_dir, metadata, objects, .. } = args;
     let started = std::time::Instant::now();
+    let specs = config.security.resolve_listeners(config.listen).map_err(|e| anyhow::anyhow!(e))?;
     // Bind first: a busy port is the commonest start-up failure and must be
     // reported before anything is written to the data directory.
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow::anyhow!("{} is already in use", config.listen)
-        } else {
-            anyhow::anyhow!("cannot listen on {}: {e}", config.listen)
-        }
-    })?;
+    let mut bound_listeners = Vec::new();
+    for (name, protocol, addr) in specs {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                anyhow::anyhow!("{addr} is already in use (listener {name})")
+            } else {
+                anyhow::anyhow!("cannot listen on {addr} (listener {name}): {e}")
+            }
+        })?;
+        let bound: SocketAddr = listener.local_addr()?;
+        let (host, port) = match config.security.advertised_listeners.get(&name) {
+            Some((h, p)) if !h.is_empty() => (h.clone(), if *p == 0 { bound.port() } else { *p }),
+            _ => (advertised_host.clone().unwrap_or_else(|| bound.ip().to_string()), bound.port()),
+        };
+        let tls = match config.security.tls_settings(protocol).filter(|_| protocol.is_tls()) {
+            Some(settings) => Some(Arc::new(TlsServer::load(settings).map_err(|e| anyhow::anyhow!(e))?)),
+            None => None,
+        };
+        let info = Listener { name, protocol, bind: bound, advertised_host: host, advertised_port: port as i32 };
+        bound_listeners.push((listener, Arc::new(info), tls));
+    }
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| anyhow::anyhow!("data directory {} is not usable: {e}", data_dir.display()))?;
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
     let (objects, objects_where) = open_objects(objects, &data_dir).await?;
     let (meta, metadata_where) = open_metadata(metadata, &data_dir).await?;
 
-    let bound: SocketAddr = listener.local_addr()?;
+    // The first listener is the broker's registered endpoint.
+    let first = bound_listeners[0].1.clone();
+    let bound = first.bind;
     config.listen = bound;
-    config.advertised_host = advertised_host.unwrap_or_else(|| bound.ip().to_string());
-    config.advertised_port = bound.port() as i32;
+    config.advertised_host = first.advertised_host.clone();
+    config.advertised_port = first.advertised_port;
     config.log.object_key_prefix = format!("n{}", config.node_id);
 
     let engine = LogEngine::start(meta, objects, config.log.clone());
@@ -165,7 +191,18 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     oxbow_broker::background::register(&broker).await?;
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(oxbow_broker::server::serve(listener, broker.clone(), shutdown_rx.clone()));
+    let mut servers = Vec::new();
+    let mut lines = Vec::new();
+    for (listener, info, tls) in bound_listeners {
+        lines.push(format!("listener {} ({}) listening on {}", info.name, info.protocol.name(), info.bind));
+        servers.push(tokio::spawn(oxbow_broker::server::serve_listener(
+            listener,
+            info,
+            tls,
+            broker.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
     let background = tokio::spawn(oxbow_broker::background::run(broker.clone(), shutdown_rx));
 
     println!(
@@ -177,6 +214,12 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
         started.elapsed().as_millis()
     );
     println!("data: {} (objects: {objects_where}, metadata: {metadata_where})", data_dir.display());
+    // With `listeners` set, one line per listener (tests and operators read the ports here).
+    if !broker.config.security.listeners.is_empty() {
+        for line in lines {
+            println!("{line}");
+        }
+    }
     println!("try: kcat -b {bound} -L");
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -184,7 +227,9 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     wait_for_signal().await;
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);
-    let _ = server.await;
+    for server in servers {
+        let _ = server.await;
+    }
     background.abort();
     if let Err(e) = oxbow_broker::background::deregister(&broker).await {
         tracing::warn!(error = %e, "could not end the broker lease");

@@ -11,14 +11,22 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::s;
 use crate::dispatch::RequestContext;
+use crate::security::{acl, Op};
 use crate::{errors, Broker};
 
 const KEY_TYPE_GROUP: i8 = 0;
 const KEY_TYPE_TRANSACTION: i8 = 1;
 
 /// (error code, message) for one key, or None when this broker coordinates it.
-fn refusal(key_type: i8, key: &str) -> Option<(i16, &'static str)> {
+/// DESCRIBE on the group (or transactional id) is needed, as in Kafka.
+fn refusal(broker: &Broker, ctx: &RequestContext, key_type: i8, key: &str) -> Option<(i16, &'static str)> {
     match key_type {
+        KEY_TYPE_GROUP if !broker.security.authorize_group(ctx, Op::Describe, key) => {
+            Some((errors::GROUP_AUTHORIZATION_FAILED, "Group authorization failed."))
+        }
+        KEY_TYPE_TRANSACTION if !broker.security.authorize(ctx, Op::Describe, acl::resource::TRANSACTIONAL_ID, key) => {
+            Some((errors::TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed."))
+        }
         KEY_TYPE_GROUP if key.is_empty() => Some((errors::INVALID_REQUEST, "group id must not be empty")),
         KEY_TYPE_GROUP => None,
         KEY_TYPE_TRANSACTION => Some((errors::COORDINATOR_NOT_AVAILABLE, "transactions are not supported yet")),
@@ -33,7 +41,12 @@ pub async fn handle(
 ) -> FindCoordinatorResponse {
     let owner = |key: &str| {
         let b = broker.coordinator_for_group(key);
-        (BrokerId(b.node_id), s(&b.host), b.port)
+        // This broker answers with the listener the client came in on.
+        if b.node_id == broker.config.node_id {
+            (BrokerId(b.node_id), s(&ctx.listener.advertised_host), ctx.listener.advertised_port)
+        } else {
+            (BrokerId(b.node_id), s(&b.host), b.port)
+        }
     };
     if ctx.api_version >= 4 {
         let coordinators = req
@@ -41,7 +54,7 @@ pub async fn handle(
             .iter()
             .map(|key| {
                 let c = Coordinator::default().with_key(key.clone());
-                match refusal(req.key_type, key.as_str()) {
+                match refusal(broker, ctx, req.key_type, key.as_str()) {
                     None => {
                         let (node, host, port) = owner(key.as_str());
                         c.with_node_id(node).with_host(host).with_port(port)
@@ -57,7 +70,7 @@ pub async fn handle(
             .collect();
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
-    match refusal(req.key_type, req.key.as_str()) {
+    match refusal(broker, ctx, req.key_type, req.key.as_str()) {
         None => {
             let (node, host, port) = owner(req.key.as_str());
             FindCoordinatorResponse::default().with_node_id(node).with_host(host).with_port(port)

@@ -10,11 +10,12 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use oxbow_meta_store::{MetaError, NewTopic, TopicMeta};
 
-use super::{s, AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS_ALL, TOPIC_OPERATIONS_ALL};
+use super::{s, AUTHORIZED_OPERATIONS_OMITTED};
 use crate::dispatch::RequestContext;
+use crate::security::{acl, Op};
 use crate::{errors, topic_config, Broker};
 
-fn describe_topic(broker: &Broker, topic: &TopicMeta, with_ops: bool) -> MetadataResponseTopic {
+fn describe_topic(broker: &Broker, ctx: &RequestContext, topic: &TopicMeta, with_ops: bool) -> MetadataResponseTopic {
     let partitions = (0..topic.partition_count)
         .map(|p| {
             // No copies live on brokers: the leader is the one replica reported.
@@ -35,7 +36,11 @@ fn describe_topic(broker: &Broker, topic: &TopicMeta, with_ops: bool) -> Metadat
         .with_topic_id(topic.id)
         .with_is_internal(false)
         .with_partitions(partitions)
-        .with_topic_authorized_operations(if with_ops { TOPIC_OPERATIONS_ALL } else { AUTHORIZED_OPERATIONS_OMITTED })
+        .with_topic_authorized_operations(if with_ops {
+            broker.security.authorized_operations(ctx, acl::resource::TOPIC, &topic.name, acl::TOPIC_OPS)
+        } else {
+            AUTHORIZED_OPERATIONS_OMITTED
+        })
 }
 
 fn topic_error(name: Option<&str>, id: uuid::Uuid, code: i16) -> MetadataResponseTopic {
@@ -79,7 +84,12 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
     let mut topics = Vec::new();
     match requested {
         None => match broker.all_topics().await {
-            Ok(all) => topics.extend(all.iter().map(|t| describe_topic(broker, t, with_topic_ops))),
+            // All topics: those the principal may not describe are left out, as Kafka does.
+            Ok(all) => topics.extend(
+                all.iter()
+                    .filter(|t| broker.security.authorize_topic(ctx, Op::Describe, &t.name))
+                    .map(|t| describe_topic(broker, ctx, t, with_topic_ops)),
+            ),
             Err(e) => tracing::warn!(error = %e, "metadata: listing topics failed"),
         },
         Some(wanted) => {
@@ -87,11 +97,22 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
                 (version < 4 || req.allow_auto_topic_creation) && broker.config.auto_create_topics_enable;
             for t in wanted {
                 let name = t.name.as_ref().map(|n| n.0.to_string());
+                if let Some(n) = &name {
+                    if !broker.security.authorize_topic(ctx, Op::Describe, n) {
+                        topics.push(topic_error(Some(n), uuid::Uuid::nil(), errors::TOPIC_AUTHORIZATION_FAILED));
+                        continue;
+                    }
+                }
                 let lookup = match &name {
                     Some(n) => broker.topic(n).await,
                     None => broker.topic_by_id(t.topic_id).await,
                 };
                 let topic = match (lookup, &name) {
+                    (Ok(Some(topic)), None) if !broker.security.authorize_topic(ctx, Op::Describe, &topic.name) => {
+                        // By id: an undescribable topic is indistinguishable from an unknown one.
+                        topics.push(topic_error(None, t.topic_id, errors::TOPIC_AUTHORIZATION_FAILED));
+                        continue;
+                    }
                     (Ok(Some(topic)), _) => Ok(topic),
                     (Ok(None), None) => {
                         topics.push(topic_error(None, t.topic_id, errors::UNKNOWN_TOPIC_ID));
@@ -106,12 +127,18 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
                             topics.push(topic_error(Some(n), uuid::Uuid::nil(), errors::UNKNOWN_TOPIC_OR_PARTITION));
                             continue;
                         }
+                        if !broker.security.authorize_cluster(ctx, Op::Create)
+                            && !broker.security.authorize_topic(ctx, Op::Create, n)
+                        {
+                            topics.push(topic_error(Some(n), uuid::Uuid::nil(), errors::TOPIC_AUTHORIZATION_FAILED));
+                            continue;
+                        }
                         auto_create(broker, n).await
                     }
                     (Err(e), _) => Err(e),
                 };
                 match topic {
-                    Ok(topic) => topics.push(describe_topic(broker, &topic, with_topic_ops)),
+                    Ok(topic) => topics.push(describe_topic(broker, ctx, &topic, with_topic_ops)),
                     Err(e) => {
                         tracing::warn!(error = %e, "metadata: topic lookup failed");
                         // Retriable: clients refresh metadata again.
@@ -121,15 +148,21 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
             }
         }
     }
-    // Every broker with a live lease (this one always).
+    // Every broker with a live lease (this one always, with the listener the
+    // client came in on; the others with their registered endpoint).
     let brokers = broker
         .live_brokers()
         .into_iter()
         .map(|b| {
+            let (host, port) = if b.node_id == broker.config.node_id {
+                (ctx.listener.advertised_host.clone(), ctx.listener.advertised_port)
+            } else {
+                (b.host, b.port)
+            };
             MetadataResponseBroker::default()
                 .with_node_id(BrokerId(b.node_id))
-                .with_host(s(&b.host))
-                .with_port(b.port)
+                .with_host(s(&host))
+                .with_port(port)
                 .with_rack(b.rack.as_deref().map(s))
         })
         .collect();
@@ -140,7 +173,7 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
         .with_topics(topics)
         .with_cluster_authorized_operations(
             if (8..=10).contains(&version) && req.include_cluster_authorized_operations {
-                CLUSTER_OPERATIONS_ALL
+                broker.security.authorized_operations(ctx, acl::resource::CLUSTER, acl::CLUSTER_NAME, acl::CLUSTER_OPS)
             } else {
                 AUTHORIZED_OPERATIONS_OMITTED
             },
