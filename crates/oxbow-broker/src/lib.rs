@@ -51,11 +51,23 @@ struct TopicCacheInner {
 
 impl Broker {
     pub async fn new(config: BrokerConfig, engine: Arc<LogEngine>) -> Result<Arc<Self>, MetaError> {
+        let groups = oxbow_groups::GroupCoordinator::new(engine.meta().clone(), config.groups.clone());
+        groups.start();
+        Self::new_with_groups(config, engine, groups).await
+    }
+
+    /// A broker that shares its engine and group coordinator with the other
+    /// front-ends of one cluster (the control plane's multi-broker clusters):
+    /// group membership is in memory, so every broker of a cluster must see
+    /// the same coordinator whichever one a client asks.
+    pub async fn new_with_groups(
+        config: BrokerConfig,
+        engine: Arc<LogEngine>,
+        groups: Arc<oxbow_groups::GroupCoordinator>,
+    ) -> Result<Arc<Self>, MetaError> {
         let meta = engine.meta().clone();
         let cluster_id = meta.cluster_id().await?;
         let request_bytes = Arc::new(tokio::sync::Semaphore::new(config.queued_max_request_bytes));
-        let groups = oxbow_groups::GroupCoordinator::new(meta.clone(), config.groups.clone());
-        groups.start();
         let broker = Broker { config, engine, meta, cluster_id, groups, request_bytes, topics: TopicCache::default() };
         for topic in broker.meta.topics().await? {
             broker.remember_topic(topic);

@@ -120,11 +120,25 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
             }
         }
     }
-    let brokers = vec![MetadataResponseBroker::default()
+    let mut brokers = vec![MetadataResponseBroker::default()
         .with_node_id(BrokerId(broker.config.node_id))
         .with_host(s(&broker.config.advertised_host))
         .with_port(broker.config.advertised_port)
         .with_rack(broker.config.rack.as_deref().map(s))];
+    // The other front-ends of a multi-broker cluster (control plane): every
+    // broker shares the engine, so each one serves every partition; clients
+    // only need to know they exist to spread connections over them.
+    match broker.meta.live_brokers(oxbow_log::now_ms()).await {
+        Ok(live) => brokers.extend(live.into_iter().filter(|b| b.node_id != broker.config.node_id).map(|b| {
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(b.node_id))
+                .with_host(s(&b.host))
+                .with_port(b.port)
+                .with_rack(b.rack.as_deref().map(s))
+        })),
+        Err(e) => tracing::warn!(error = %e, "metadata: cannot list live brokers; describing this broker only"),
+    }
+    brokers.sort_by_key(|b| b.node_id.0);
     MetadataResponse::default()
         .with_brokers(brokers)
         .with_cluster_id(Some(s(&broker.cluster_id)))

@@ -1,0 +1,327 @@
+//! Oxbow's control plane: the Amazon MSK REST API (`msk`), the subset of
+//! AWS Secrets Manager the SCRAM journey needs (`secrets`), SigV4 request
+//! verification (`sigv4`), IAM-style policies (`policy`), an audit log, and
+//! the provisioner that runs each cluster's brokers (`provision`). State
+//! lives in its own SQLite file (`store`), `<data-dir>/control.sqlite`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+pub mod crypto;
+pub mod model;
+pub mod msk;
+pub mod policy;
+pub mod provision;
+pub mod secrets;
+pub mod sigv4;
+pub mod store;
+pub mod topics;
+pub mod util;
+
+use store::{AuditRow, Principal, Store};
+
+/// Largest request body accepted (MSK's biggest inputs, configurations, are far smaller).
+pub const BODY_MAX_BYTES: usize = 1024 * 1024;
+/// Concurrent API connections; more wait in the kernel's accept queue.
+pub const CONNECTIONS_MAX: usize = 1024;
+/// How often brokers are probed; one that stops answering is restarted.
+pub const HEALTH_INTERVAL_MS: u64 = 2000;
+
+pub struct ControlConfig {
+    pub data_dir: PathBuf,
+    pub region: String,
+}
+
+/// Credentials created on first start for the default account.
+pub struct DefaultIdentity {
+    pub account_id: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Where SCRAM credentials go when a secret is associated with a cluster
+/// (the broker's SCRAM credential store once SASL listeners exist).
+pub trait ScramCredentialSink: Send + Sync {
+    fn upsert(&self, cluster_id: &str, username: &str, password: &str) -> anyhow::Result<()>;
+    fn remove(&self, cluster_id: &str, username: &str) -> anyhow::Result<()>;
+}
+
+pub struct ControlPlane {
+    pub store: Store,
+    pub region: String,
+    pub data_dir: PathBuf,
+    pub inprocess: Arc<provision::InProcess>,
+    pub provisioner: Arc<dyn provision::Provisioner>,
+    replay: sigv4::ReplayCache,
+    secret_key: crypto::Key,
+    /// Serialises read-modify-write of resource documents (clusters, configurations).
+    pub(crate) mutate: tokio::sync::Mutex<()>,
+    pub scram_sink: std::sync::RwLock<Option<Arc<dyn ScramCredentialSink>>>,
+}
+
+/// An answer: status, extra headers, JSON body (None for an empty body).
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+}
+
+impl Answer {
+    pub fn ok(body: Value) -> Answer {
+        Answer { status: 200, headers: Vec::new(), body: Some(body) }
+    }
+}
+
+/// Who is calling, once the signature checked out.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub principal: Principal,
+}
+
+impl ControlPlane {
+    pub fn open(config: ControlConfig) -> anyhow::Result<(Arc<ControlPlane>, Option<DefaultIdentity>)> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = Store::open(&config.data_dir.join("control.sqlite"))?;
+        let secret_key = crypto::Key::load_or_create(&config.data_dir.join("control.key"))?;
+        let mut created = None;
+        if store.accounts()?.is_empty() {
+            let account_id = util::random_string(12, b"0123456789");
+            store.add_account(&account_id, "default")?;
+            let p = new_principal(&account_id, "admin", admin_policy());
+            created = Some(DefaultIdentity {
+                account_id,
+                access_key_id: p.access_key_id.clone(),
+                secret_access_key: p.secret_access_key.clone(),
+            });
+            store.add_principal(&p)?;
+        }
+        let inprocess = Arc::new(provision::InProcess::default());
+        let plane = ControlPlane {
+            store,
+            region: config.region,
+            data_dir: config.data_dir,
+            provisioner: inprocess.clone(),
+            inprocess,
+            replay: sigv4::ReplayCache::default(),
+            secret_key,
+            mutate: tokio::sync::Mutex::new(()),
+            scram_sink: std::sync::RwLock::new(None),
+        };
+        Ok((Arc::new(plane), created))
+    }
+
+    /// The default account's first principal (what `oxbow up` prints).
+    pub fn default_identity(&self) -> anyhow::Result<DefaultIdentity> {
+        let accounts = self.store.accounts()?;
+        let account_id = accounts.first().map(|a| a.0.clone()).ok_or_else(|| anyhow::anyhow!("no account"))?;
+        let p = self
+            .store
+            .principals()?
+            .into_iter()
+            .find(|p| p.account_id == account_id)
+            .ok_or_else(|| anyhow::anyhow!("no principal in the default account"))?;
+        Ok(DefaultIdentity { account_id, access_key_id: p.access_key_id, secret_access_key: p.secret_access_key })
+    }
+
+    pub fn key(&self) -> &crypto::Key {
+        &self.secret_key
+    }
+
+    /// Serves the API until `shutdown` flips.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS_MAX));
+        loop {
+            let permit = match slots.clone().acquire_owned().await {
+                Ok(p) => p,
+                Err(_) => return,
+            };
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = shutdown.changed() => return,
+            };
+            let (socket, _peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "api accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let plane = self.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let plane = plane.clone();
+                    async move { Ok::<_, std::convert::Infallible>(plane.handle(req).await) }
+                });
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .max_buf_size(64 * 1024)
+                    .serve_connection(hyper_util::rt::TokioIo::new(socket), service);
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "api connection ended");
+                }
+                drop(permit);
+            });
+        }
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let answer = Self::answer(&self, req).await;
+        let mut builder = Response::builder().status(answer.status);
+        for (k, v) in &answer.headers {
+            builder = builder.header(*k, v);
+        }
+        let body = match answer.body {
+            Some(v) => {
+                builder = builder.header("content-type", "application/json");
+                Bytes::from(v.to_string())
+            }
+            None => Bytes::new(),
+        };
+        builder
+            .header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
+            .body(Full::new(body))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    }
+
+    async fn answer(self: &Arc<Self>, req: Request<Incoming>) -> Answer {
+        let (parts, body) = req.into_parts();
+        let is_secrets = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("secretsmanager."));
+        let error = |status: u16, code: &str, message: String| {
+            if is_secrets {
+                secrets::error(status, code, &message)
+            } else {
+                msk::error(status, code, &message, None)
+            }
+        };
+        let declared = parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > BODY_MAX_BYTES as u64) {
+            return error(400, if is_secrets { "InvalidRequestException" } else { "BadRequestException" },
+                format!("The request body exceeds {BODY_MAX_BYTES} bytes."));
+        }
+        let body = match Limited::new(body, BODY_MAX_BYTES).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => {
+                return error(
+                    400,
+                    if is_secrets { "InvalidRequestException" } else { "BadRequestException" },
+                    format!("The request body exceeds {BODY_MAX_BYTES} bytes or could not be read."),
+                )
+            }
+        };
+        let method = parts.method.as_str().to_string();
+        let raw_path = parts.uri.path().to_string();
+        let raw_query = parts.uri.query().unwrap_or("").to_string();
+        let mut headers: Vec<(String, String)> = Vec::with_capacity(parts.headers.len());
+        for (name, value) in &parts.headers {
+            headers.push((name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
+        }
+        let signed = sigv4::SignedRequest { method: &method, raw_path: &raw_path, raw_query: &raw_query, headers, body: &body };
+        let service = if is_secrets { "secretsmanager" } else { "kafka" };
+        let mut found = None;
+        let verified = sigv4::verify(&signed, &self.region, service, util::now_ms(), &self.replay, |key| {
+            match self.store.principal(key) {
+                Ok(Some(p)) => {
+                    let secret = p.secret_access_key.clone();
+                    found = Some(p);
+                    Some(secret)
+                }
+                _ => None,
+            }
+        });
+        let caller = match (verified, found) {
+            (Ok(_), Some(principal)) => Caller { principal },
+            (Err(e), _) => {
+                let (status, code, message) = e.aws();
+                self.audit("anonymous", "", &format!("{service}:?"), &raw_path, code, status);
+                return error(status, code, message);
+            }
+            (Ok(_), None) => return error(500, "InternalServerErrorException", "principal vanished".into()),
+        };
+        let target = signed.headers.iter().find(|(n, _)| n == "x-amz-target").map(|(_, v)| v.clone());
+        let (answer, action, resource) = if is_secrets {
+            secrets::handle(self, &caller, target.as_deref().unwrap_or(""), &body).await
+        } else {
+            msk::handle(self, &caller, &method, &raw_path, &raw_query, &body).await
+        };
+        let result = match answer.status {
+            200..=299 => "Allowed".to_string(),
+            _ => answer
+                .headers
+                .iter()
+                .find(|(k, _)| *k == "x-amzn-errortype")
+                .map(|(_, v)| v.clone())
+                .or_else(|| answer.body.as_ref().and_then(|b| b.get("__type")).and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_else(|| "Error".into()),
+        };
+        self.audit(&caller.principal.arn, &caller.principal.account_id, &action, &resource, &result, answer.status);
+        answer
+    }
+
+    fn audit(&self, principal: &str, account_id: &str, action: &str, resource: &str, result: &str, status: u16) {
+        let row = AuditRow {
+            at_ms: util::now_ms(),
+            principal: principal.to_string(),
+            account_id: account_id.to_string(),
+            action: action.to_string(),
+            resource: resource.to_string(),
+            result: result.to_string(),
+            status,
+        };
+        if let Err(e) = self.store.audit(&row) {
+            tracing::warn!(error = %e, "audit write failed");
+        }
+    }
+
+    /// Evaluates the caller's identity policy together with `resource_policy` (the cluster policy).
+    pub fn authorize(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        resource_account: &str,
+        resource_policy: Option<&Value>,
+    ) -> policy::Decision {
+        policy::evaluate(
+            &caller.principal.policy,
+            resource_policy,
+            &policy::Request {
+                principal_arn: &caller.principal.arn,
+                principal_account: &caller.principal.account_id,
+                action,
+                resource,
+                resource_account,
+            },
+        )
+    }
+}
+
+/// The policy the default account's first principal gets: everything.
+pub fn admin_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+}
+
+/// A new principal with fresh access keys (AWS formats: 20-character key id, 40-character secret).
+pub fn new_principal(account_id: &str, name: &str, policy: Value) -> Principal {
+    Principal {
+        access_key_id: format!("AKIA{}", util::random_string(16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")),
+        secret_access_key: util::random_string(
+            40,
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        ),
+        account_id: account_id.to_string(),
+        name: name.to_string(),
+        arn: format!("arn:aws:iam::{account_id}:user/{name}"),
+        policy,
+    }
+}

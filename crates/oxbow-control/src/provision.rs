@@ -1,0 +1,265 @@
+//! Provisioners run a cluster's brokers. [`InProcess`] (the default) opens
+//! one engine, metadata store and group coordinator per cluster under the
+//! cluster's data directory and serves one Kafka front-end per broker in
+//! this process, each on its own 127.0.0.1 port. Other provisioners
+//! (separate processes, Kubernetes pods) implement the same trait.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use oxbow_broker::{Broker, BrokerConfig};
+use oxbow_log::LogEngine;
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+/// What a cluster should look like.
+#[derive(Clone, Debug)]
+pub struct ClusterSpec {
+    /// Stable identity of the cluster (the UUID part of its ARN).
+    pub id: String,
+    pub data_dir: PathBuf,
+    pub broker_count: i32,
+    /// Ports used before, by broker id, so bootstrap strings survive restarts when the ports are still free.
+    pub ports: BTreeMap<i32, u16>,
+    /// Validated `server.properties` pairs applied to every broker.
+    pub server_properties: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeEndpoint {
+    pub broker_id: i32,
+    pub addr: SocketAddr,
+}
+
+#[async_trait::async_trait]
+pub trait Provisioner: Send + Sync {
+    /// Starts the cluster, or brings a running one to `spec` (broker count, configuration).
+    async fn apply(&self, spec: &ClusterSpec) -> anyhow::Result<Vec<NodeEndpoint>>;
+    /// Restarts one broker on the same port.
+    async fn reboot(&self, cluster_id: &str, broker_id: i32) -> anyhow::Result<()>;
+    /// Stops every broker; with `delete_data` the cluster's data directory goes too.
+    async fn stop(&self, cluster_id: &str, delete_data: bool) -> anyhow::Result<()>;
+    /// Brokers that no longer answer on their port (and are not being restarted).
+    async fn unhealthy(&self, cluster_id: &str) -> Vec<i32>;
+    /// The brokers of a cluster served by this process (the Topics API writes through them so
+    /// their topic caches stay current); empty for provisioners that run brokers elsewhere.
+    async fn local_brokers(&self, cluster_id: &str) -> Vec<Arc<Broker>>;
+}
+
+struct Node {
+    addr: SocketAddr,
+    broker: Arc<Broker>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    background: tokio::task::JoinHandle<()>,
+}
+
+struct Running {
+    engine: Arc<LogEngine>,
+    groups: Arc<oxbow_groups::GroupCoordinator>,
+    /// The configuration every broker of the cluster starts from (for the default cluster, the
+    /// adopted broker's own, so `oxbow up --set` flags hold for the brokers added later).
+    base_config: BrokerConfig,
+    spec: ClusterSpec,
+    nodes: BTreeMap<i32, Node>,
+}
+
+/// Brokers served by this process.
+#[derive(Default)]
+pub struct InProcess {
+    clusters: Mutex<BTreeMap<String, Running>>,
+}
+
+/// How long a health probe waits for a TCP connect.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
+
+async fn bind(preferred: Option<u16>) -> anyhow::Result<TcpListener> {
+    if let Some(port) = preferred {
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)).await {
+            return Ok(l);
+        }
+        tracing::warn!(port, "previous broker port is taken; allocating another");
+    }
+    Ok(TcpListener::bind(("127.0.0.1", 0)).await?)
+}
+
+fn node_config(base: &BrokerConfig, spec: &ClusterSpec, broker_id: i32, addr: SocketAddr) -> anyhow::Result<BrokerConfig> {
+    let mut config = base.clone();
+    for (k, v) in &spec.server_properties {
+        config.set(k, v).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    config.node_id = broker_id;
+    config.listen = addr;
+    config.advertised_host = addr.ip().to_string();
+    config.advertised_port = addr.port() as i32;
+    Ok(config)
+}
+
+async fn start_node(
+    running: &Running,
+    broker_id: i32,
+    listener: TcpListener,
+    adopted: Option<Arc<Broker>>,
+) -> anyhow::Result<Node> {
+    let addr = listener.local_addr()?;
+    let broker = match adopted {
+        Some(b) => b,
+        None => {
+            let config = node_config(&running.base_config, &running.spec, broker_id, addr)?;
+            Broker::new_with_groups(config, running.engine.clone(), running.groups.clone()).await?
+        }
+    };
+    oxbow_broker::background::register(&broker).await?;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(oxbow_broker::server::serve(listener, broker.clone(), rx.clone()));
+    let background = tokio::spawn(oxbow_broker::background::run(broker.clone(), rx));
+    Ok(Node { addr, broker, shutdown: tx, server, background })
+}
+
+fn stop_node(node: Node) {
+    let _ = node.shutdown.send(true);
+    node.background.abort();
+    // The accept loop ends on the shutdown signal; open connections end with their clients.
+    node.server.abort();
+}
+
+impl InProcess {
+    /// Registers a cluster whose first broker was built by the caller (the
+    /// default cluster of `oxbow up`, which binds `--listen` itself and keeps
+    /// the top-level data layout).
+    pub async fn adopt(
+        &self,
+        spec: ClusterSpec,
+        listener: TcpListener,
+        broker: Arc<Broker>,
+    ) -> anyhow::Result<NodeEndpoint> {
+        let broker_id = broker.config.node_id;
+        let mut running = Running {
+            engine: broker.engine.clone(),
+            groups: broker.groups.clone(),
+            base_config: broker.config.clone(),
+            spec,
+            nodes: BTreeMap::new(),
+        };
+        let node = start_node(&running, broker_id, listener, Some(broker)).await?;
+        let endpoint = NodeEndpoint { broker_id, addr: node.addr };
+        running.nodes.insert(broker_id, node);
+        self.clusters.lock().await.insert(running.spec.id.clone(), running);
+        Ok(endpoint)
+    }
+
+    async fn open(spec: &ClusterSpec) -> anyhow::Result<Running> {
+        std::fs::create_dir_all(&spec.data_dir)?;
+        let objects = oxbow_object_store::LocalDirStore::open(spec.data_dir.join("objects"))?;
+        let meta = oxbow_meta_store::SqliteMetaStore::open(&spec.data_dir.join("metadata.sqlite"))?;
+        let mut base_config = BrokerConfig::default();
+        for (k, v) in &spec.server_properties {
+            base_config.set(k, v).map_err(|e| anyhow::anyhow!(e))?;
+        }
+        base_config.log.object_key_prefix = "c".into();
+        let engine = LogEngine::start(Arc::new(meta), Arc::new(objects), base_config.log.clone());
+        let groups = oxbow_groups::GroupCoordinator::new(engine.meta().clone(), base_config.groups.clone());
+        groups.start();
+        Ok(Running { engine, groups, base_config, spec: spec.clone(), nodes: BTreeMap::new() })
+    }
+}
+
+#[async_trait::async_trait]
+impl Provisioner for InProcess {
+    async fn apply(&self, spec: &ClusterSpec) -> anyhow::Result<Vec<NodeEndpoint>> {
+        let mut clusters = self.clusters.lock().await;
+        if !clusters.contains_key(&spec.id) {
+            let running = Self::open(spec).await?;
+            clusters.insert(spec.id.clone(), running);
+        }
+        let running = clusters.get_mut(&spec.id).expect("inserted above");
+        let config_changed = running.spec.server_properties != spec.server_properties;
+        running.spec = spec.clone();
+        // Brokers beyond the count stop; a configuration change restarts the others on their ports.
+        let ids: Vec<i32> = running.nodes.keys().copied().collect();
+        for id in ids {
+            if id > spec.broker_count || config_changed {
+                if let Some(node) = running.nodes.remove(&id) {
+                    let port = node.addr.port();
+                    stop_node(node);
+                    if id <= spec.broker_count {
+                        running.spec.ports.insert(id, port);
+                    }
+                }
+            }
+        }
+        for id in 1..=spec.broker_count {
+            if running.nodes.contains_key(&id) {
+                continue;
+            }
+            let listener = bind(running.spec.ports.get(&id).copied()).await?;
+            let node = start_node(running, id, listener, None).await?;
+            running.nodes.insert(id, node);
+        }
+        Ok(running.nodes.iter().map(|(id, n)| NodeEndpoint { broker_id: *id, addr: n.addr }).collect())
+    }
+
+    async fn reboot(&self, cluster_id: &str, broker_id: i32) -> anyhow::Result<()> {
+        let mut clusters = self.clusters.lock().await;
+        let running = clusters.get_mut(cluster_id).ok_or_else(|| anyhow::anyhow!("cluster {cluster_id} is not running"))?;
+        let node = running.nodes.remove(&broker_id).ok_or_else(|| anyhow::anyhow!("no broker {broker_id}"))?;
+        let port = node.addr.port();
+        stop_node(node);
+        // The old accept loop may hold the port for a moment after the abort.
+        let mut listener = None;
+        for _ in 0..50 {
+            if let Ok(l) = TcpListener::bind(("127.0.0.1", port)).await {
+                listener = Some(l);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let listener = match listener {
+            Some(l) => l,
+            None => bind(None).await?,
+        };
+        let node = start_node(running, broker_id, listener, None).await?;
+        running.nodes.insert(broker_id, node);
+        Ok(())
+    }
+
+    async fn stop(&self, cluster_id: &str, delete_data: bool) -> anyhow::Result<()> {
+        let running = self.clusters.lock().await.remove(cluster_id);
+        if let Some(running) = running {
+            for (_, node) in running.nodes {
+                stop_node(node);
+            }
+            if delete_data {
+                let _ = std::fs::remove_dir_all(&running.spec.data_dir);
+            }
+        }
+        Ok(())
+    }
+
+    async fn local_brokers(&self, cluster_id: &str) -> Vec<Arc<Broker>> {
+        let clusters = self.clusters.lock().await;
+        clusters.get(cluster_id).map(|r| r.nodes.values().map(|n| n.broker.clone()).collect()).unwrap_or_default()
+    }
+
+    async fn unhealthy(&self, cluster_id: &str) -> Vec<i32> {
+        let probes: Vec<(i32, SocketAddr, bool)> = {
+            let clusters = self.clusters.lock().await;
+            let Some(running) = clusters.get(cluster_id) else {
+                return Vec::new();
+            };
+            running.nodes.iter().map(|(id, n)| (*id, n.addr, n.server.is_finished())).collect()
+        };
+        let mut dead = Vec::new();
+        for (id, addr, finished) in probes {
+            let answers = !finished
+                && matches!(tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await, Ok(Ok(_)));
+            if !answers {
+                dead.push(id);
+            }
+        }
+        dead
+    }
+}
