@@ -14,6 +14,7 @@ use hyper::{Request, Response};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+pub mod client;
 pub mod crypto;
 pub mod model;
 pub mod msk;
@@ -323,5 +324,183 @@ pub fn new_principal(account_id: &str, name: &str, policy: Value) -> Principal {
         name: name.to_string(),
         arn: format!("arn:aws:iam::{account_id}:user/{name}"),
         policy,
+    }
+}
+
+/// Name of the cluster `oxbow up` serves on `--listen`.
+pub const DEFAULT_CLUSTER_NAME: &str = "default";
+
+impl ControlPlane {
+    /// Brings the recorded clusters back: the default cluster adopts `broker`
+    /// (already built on the top-level data directory, listening on
+    /// `listener`), every other cluster is started by the provisioner.
+    /// Returns the default cluster's ARN.
+    pub async fn start(
+        self: &Arc<Self>,
+        listener: TcpListener,
+        broker: Arc<oxbow_broker::Broker>,
+    ) -> anyhow::Result<String> {
+        let identity = self.default_identity()?;
+        let clusters = self.store.resources("cluster", None, None)?;
+        let default = clusters
+            .iter()
+            .find(|c| c.doc["_oxbow"]["default"].as_bool() == Some(true))
+            .cloned();
+        let default = match default {
+            Some(d) => d,
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                let arn =
+                    format!("arn:aws:kafka:{}:{}:cluster/{DEFAULT_CLUSTER_NAME}/{id}-1", self.region, identity.account_id);
+                let doc = json!({
+                    "clusterArn": arn,
+                    "clusterName": DEFAULT_CLUSTER_NAME,
+                    "creationTime": util::iso8601(util::now_ms()),
+                    "currentVersion": util::random_string(14, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+                    "state": "ACTIVE",
+                    "brokerNodeGroupInfo": {"clientSubnets": ["oxbow-local"], "instanceType": "kafka.oxbow.local"},
+                    "currentBrokerSoftwareInfo": {"kafkaVersion": msk::KAFKA_VERSIONS[1]},
+                    "encryptionInfo": {"encryptionInTransit": {"clientBroker": "PLAINTEXT", "inCluster": true}},
+                    "enhancedMonitoring": "DEFAULT",
+                    "numberOfBrokerNodes": 1,
+                    "storageMode": "LOCAL",
+                    "tags": {},
+                    "_oxbow": {
+                        "id": id,
+                        "default": true,
+                        "dataDir": self.data_dir.to_string_lossy(),
+                        "ports": {},
+                        "serverProperties": [],
+                        "scramSecrets": [],
+                        "policy": null,
+                        "addedToClusterTime": {},
+                    },
+                });
+                let r = store::Resource {
+                    arn,
+                    kind: "cluster".into(),
+                    account_id: identity.account_id.clone(),
+                    name: DEFAULT_CLUSTER_NAME.into(),
+                    parent: None,
+                    doc,
+                };
+                self.store.put_resource(&r)?;
+                r
+            }
+        };
+        let default_arn = default.arn.clone();
+        let mut spec = msk::spec_of(self, &default.doc);
+        let wanted = spec.clone();
+        spec.broker_count = 1;
+        spec.server_properties = Vec::new();
+        let first = self.inprocess.adopt(spec, listener, broker).await?;
+        let mut endpoints = vec![first];
+        if wanted.broker_count > 1 || !wanted.server_properties.is_empty() {
+            endpoints = self.provisioner.apply(&wanted).await?;
+        }
+        self.settle(&default_arn, Ok(endpoints)).await?;
+        for c in clusters.iter().filter(|c| c.arn != default_arn) {
+            let spec = msk::spec_of(self, &c.doc);
+            if c.doc["state"] == "DELETING" {
+                self.provisioner.stop(&spec.id, true).await?;
+                self.store.delete_resource(&c.arn)?;
+                continue;
+            }
+            if c.doc["state"] == "FAILED" {
+                continue;
+            }
+            let result = self.provisioner.apply(&spec).await;
+            self.settle(&c.arn, result).await?;
+        }
+        // Operations that were running when the process stopped ran to their target above.
+        for op in self.store.resources("operation", None, None)? {
+            if matches!(op.doc["operationState"].as_str(), Some("PENDING" | "UPDATE_IN_PROGRESS")) {
+                let mut op = op;
+                op.doc["operationState"] = json!("UPDATE_COMPLETE");
+                op.doc["endTime"] = json!(util::iso8601(util::now_ms()));
+                self.store.put_resource(&op)?;
+            }
+        }
+        Ok(default_arn)
+    }
+
+    /// Records a provisioning result on a cluster: endpoints and ACTIVE, or FAILED with the reason.
+    async fn settle(&self, arn: &str, result: anyhow::Result<Vec<provision::NodeEndpoint>>) -> anyhow::Result<()> {
+        let _guard = self.mutate.lock().await;
+        let Some(mut c) = self.store.resource(arn)? else {
+            return Ok(());
+        };
+        match result {
+            Ok(endpoints) => {
+                msk::record_endpoints(&mut c.doc, &endpoints);
+                c.doc["state"] = json!("ACTIVE");
+                if let Some(o) = c.doc.as_object_mut() {
+                    o.remove("activeOperationArn");
+                    o.remove("stateInfo");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(cluster = arn, error = %e, "cluster failed to start");
+                c.doc["state"] = json!("FAILED");
+                c.doc["stateInfo"] = json!({"code": "OxbowProvisioningError", "message": e.to_string()});
+            }
+        }
+        self.store.put_resource(&c)?;
+        msk::push_scram_credentials(self, &c);
+        Ok(())
+    }
+
+    /// Probes every ACTIVE cluster's brokers each [`HEALTH_INTERVAL_MS`] and
+    /// restarts one that stopped answering (on its port when it is free).
+    pub async fn run_health(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(HEALTH_INTERVAL_MS));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tick.tick() => {}
+            }
+            let Ok(clusters) = self.store.resources("cluster", None, None) else {
+                continue;
+            };
+            for c in clusters.iter().filter(|c| c.doc["state"] == "ACTIVE") {
+                let spec = msk::spec_of(&self, &c.doc);
+                let dead = self.provisioner.unhealthy(&spec.id).await;
+                if dead.is_empty() {
+                    continue;
+                }
+                for id in &dead {
+                    tracing::warn!(cluster = %c.arn, broker = id, "broker stopped answering; replacing it");
+                    if let Err(e) = self.provisioner.reboot(&spec.id, *id).await {
+                        tracing::warn!(cluster = %c.arn, broker = id, error = %e, "broker replacement failed");
+                    }
+                }
+                let endpoints = self.provisioner.apply(&spec).await;
+                if let Err(e) = self.settle(&c.arn, endpoints).await {
+                    tracing::warn!(error = %e, "recording replaced brokers failed");
+                }
+            }
+        }
+    }
+
+    /// Stops every cluster's brokers (data kept), for a clean exit.
+    pub async fn shutdown(&self) {
+        if let Ok(clusters) = self.store.resources("cluster", None, None) {
+            for c in clusters {
+                let spec = msk::spec_of(self, &c.doc);
+                let _ = self.provisioner.stop(&spec.id, false).await;
+            }
+        }
+    }
+
+    /// The bootstrap string of a cluster's plaintext listeners, as GetBootstrapBrokers gives it.
+    pub fn bootstrap_of(&self, arn: &str) -> anyhow::Result<String> {
+        let c = self.store.resource(arn)?.ok_or_else(|| anyhow::anyhow!("no cluster {arn}"))?;
+        let mut ports: Vec<(i32, u64)> = c.doc["_oxbow"]["ports"]
+            .as_object()
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.parse().ok()?, v.as_u64()?))).collect())
+            .unwrap_or_default();
+        ports.sort();
+        Ok(ports.iter().map(|(_, p)| format!("127.0.0.1:{p}")).collect::<Vec<_>>().join(","))
     }
 }

@@ -75,11 +75,18 @@ pub struct InProcess {
 
 /// How long a health probe waits for a TCP connect.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
+const BIND_RETRIES: usize = 25;
+const BIND_RETRY_PAUSE: Duration = Duration::from_millis(20);
 
+/// Binds the broker's previous port when it can (a stopped broker's accept loop may hold it
+/// for a moment after the abort, hence the short retries), else any free port.
 async fn bind(preferred: Option<u16>) -> anyhow::Result<TcpListener> {
     if let Some(port) = preferred {
-        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)).await {
-            return Ok(l);
+        for _ in 0..BIND_RETRIES {
+            if let Ok(l) = TcpListener::bind(("127.0.0.1", port)).await {
+                return Ok(l);
+            }
+            tokio::time::sleep(BIND_RETRY_PAUSE).await;
         }
         tracing::warn!(port, "previous broker port is taken; allocating another");
     }
@@ -208,19 +215,7 @@ impl Provisioner for InProcess {
         let node = running.nodes.remove(&broker_id).ok_or_else(|| anyhow::anyhow!("no broker {broker_id}"))?;
         let port = node.addr.port();
         stop_node(node);
-        // The old accept loop may hold the port for a moment after the abort.
-        let mut listener = None;
-        for _ in 0..50 {
-            if let Ok(l) = TcpListener::bind(("127.0.0.1", port)).await {
-                listener = Some(l);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let listener = match listener {
-            Some(l) => l,
-            None => bind(None).await?,
-        };
+        let listener = bind(Some(port)).await?;
         let node = start_node(running, broker_id, listener, None).await?;
         running.nodes.insert(broker_id, node);
         Ok(())

@@ -302,3 +302,26 @@ mod tests {
         assert_eq!(verify(&req, "us-east-1", "service", now, &replay, |_| None), Err(AuthError::UnknownKey));
     }
 }
+
+/// Signs a request as the AWS SDKs do (for Oxbow's own CLI); returns the `Authorization` value.
+/// `req.headers` must already hold `host` and `x-amz-date`.
+pub fn sign(req: &SignedRequest, access_key_id: &str, secret: &str, region: &str, service: &str) -> String {
+    let amz_date = header(req, "x-amz-date").unwrap_or("").to_string();
+    let mut signed_headers: Vec<String> = req.headers.iter().map(|(n, _)| n.clone()).collect();
+    signed_headers.sort();
+    signed_headers.dedup();
+    let auth = Authorization {
+        access_key_id: access_key_id.to_string(),
+        date: amz_date.get(..8).unwrap_or("").to_string(),
+        region: region.to_string(),
+        service: service.to_string(),
+        signed_headers,
+        signature: String::new(),
+    };
+    let signature = expected_signature(req, &auth, &amz_date, secret);
+    format!(
+        "AWS4-HMAC-SHA256 Credential={access_key_id}/{}/{region}/{service}/aws4_request, SignedHeaders={}, Signature={signature}",
+        auth.date,
+        auth.signed_headers.join(";")
+    )
+}
