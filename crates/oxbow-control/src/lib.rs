@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{json, Value};
@@ -30,6 +30,9 @@ use store::{AuditRow, Principal, Store};
 
 /// Largest request body accepted (MSK's biggest inputs, configurations, are far smaller).
 pub const BODY_MAX_BYTES: usize = 1024 * 1024;
+/// An oversized body up to this size is read and discarded so the client sees the 400
+/// rather than a reset while it is still sending; beyond it the connection just closes.
+pub const DRAIN_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// Concurrent API connections; more wait in the kernel's accept queue.
 pub const CONNECTIONS_MAX: usize = 1024;
 /// How often brokers are probed; one that stops answering is restarted.
@@ -205,20 +208,22 @@ impl ControlPlane {
                 msk::error(status, code, &message, None)
             }
         };
+        let too_big = || {
+            error(
+                400,
+                if is_secrets { "InvalidRequestException" } else { "BadRequestException" },
+                format!("The request body exceeds {BODY_MAX_BYTES} bytes."),
+            )
+        };
         let declared = parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > BODY_MAX_BYTES as u64) {
-            return error(400, if is_secrets { "InvalidRequestException" } else { "BadRequestException" },
-                format!("The request body exceeds {BODY_MAX_BYTES} bytes."));
+        if declared.is_some_and(|n| n > DRAIN_MAX_BYTES as u64) {
+            // Not worth reading: answer and let the connection close.
+            return too_big();
         }
-        let body = match Limited::new(body, BODY_MAX_BYTES).collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(_) => {
-                return error(
-                    400,
-                    if is_secrets { "InvalidRequestException" } else { "BadRequestException" },
-                    format!("The request body exceeds {BODY_MAX_BYTES} bytes or could not be read."),
-                )
-            }
+        let body = match read_body(body).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return too_big(),
+            Err(_) => return error(400, "BadRequestException", "The request body could not be read.".into()),
         };
         let method = parts.method.as_str().to_string();
         let raw_path = parts.uri.path().to_string();
@@ -230,7 +235,14 @@ impl ControlPlane {
         let signed = sigv4::SignedRequest { method: &method, raw_path: &raw_path, raw_query: &raw_query, headers, body: &body };
         let service = if is_secrets { "secretsmanager" } else { "kafka" };
         let mut found = None;
-        let verified = sigv4::verify(&signed, &self.region, service, util::now_ms(), &self.replay, |key| {
+        let target_op = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mutating = if is_secrets {
+            !["Get", "Describe", "List"].iter().any(|p| target_op.trim_start_matches("secretsmanager.").starts_with(p))
+        } else {
+            method != "GET" && method != "HEAD"
+        };
+        let replay = mutating.then_some(&self.replay);
+        let verified = sigv4::verify(&signed, &self.region, service, util::now_ms(), replay, |key| {
             match self.store.principal(key) {
                 Ok(Some(p)) => {
                     let secret = p.secret_access_key.clone();
@@ -305,6 +317,26 @@ impl ControlPlane {
             },
         )
     }
+}
+
+/// Reads a body of at most [`BODY_MAX_BYTES`]; `None` when it is larger (drained up to
+/// [`DRAIN_MAX_BYTES`]).
+async fn read_body(mut body: Incoming) -> Result<Option<Bytes>, hyper::Error> {
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        seen += data.len();
+        if seen > DRAIN_MAX_BYTES {
+            return Ok(None);
+        }
+        if seen <= BODY_MAX_BYTES {
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok((seen <= BODY_MAX_BYTES).then(|| buf.freeze()))
 }
 
 /// The policy the default account's first principal gets: everything.

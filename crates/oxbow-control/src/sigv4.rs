@@ -219,13 +219,15 @@ impl ReplayCache {
 }
 
 /// Verifies a request for `service` in `region`; `secret_for` looks up an access key's secret.
-/// Returns the access key id on success.
+/// Returns the access key id on success. Replays are refused for `mutating` requests only:
+/// SDKs legitimately send identical reads within one second (a poll loop signs the same
+/// bytes), and replaying a read changes nothing.
 pub fn verify(
     req: &SignedRequest,
     region: &str,
     service: &str,
     now_ms: i64,
-    replay: &ReplayCache,
+    replay: Option<&ReplayCache>,
     secret_for: impl FnOnce(&str) -> Option<String>,
 ) -> Result<String, AuthError> {
     let value = header(req, "authorization").ok_or(AuthError::Missing)?;
@@ -260,7 +262,9 @@ pub fn verify(
     if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(AuthError::BadSignature);
     }
-    replay.check_and_remember(&auth.signature, request_ms, now_ms)?;
+    if let Some(replay) = replay {
+        replay.check_and_remember(&auth.signature, request_ms, now_ms)?;
+    }
     Ok(auth.access_key_id)
 }
 
@@ -288,18 +292,18 @@ mod tests {
         let now = parse_amz_date("20150830T123600Z").unwrap();
         let replay = ReplayCache::default();
         let secret = || Some("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_string());
-        assert_eq!(verify(&req, "us-east-1", "service", now, &replay, |_| secret()).unwrap(), "AKIDEXAMPLE");
-        assert_eq!(verify(&req, "us-east-1", "service", now, &replay, |_| secret()), Err(AuthError::Replayed));
+        assert_eq!(verify(&req, "us-east-1", "service", now, Some(&replay), |_| secret()).unwrap(), "AKIDEXAMPLE");
+        assert_eq!(verify(&req, "us-east-1", "service", now, Some(&replay), |_| secret()), Err(AuthError::Replayed));
         let replay = ReplayCache::default();
         assert_eq!(
-            verify(&req, "us-east-1", "service", now + MAX_CLOCK_SKEW_MS + 1000, &replay, |_| secret()),
+            verify(&req, "us-east-1", "service", now + MAX_CLOCK_SKEW_MS + 1000, Some(&replay), |_| secret()),
             Err(AuthError::Expired)
         );
         assert_eq!(
-            verify(&req, "us-east-1", "service", now, &replay, |_| Some("other".into())),
+            verify(&req, "us-east-1", "service", now, Some(&replay), |_| Some("other".into())),
             Err(AuthError::BadSignature)
         );
-        assert_eq!(verify(&req, "us-east-1", "service", now, &replay, |_| None), Err(AuthError::UnknownKey));
+        assert_eq!(verify(&req, "us-east-1", "service", now, Some(&replay), |_| None), Err(AuthError::UnknownKey));
     }
 }
 
