@@ -158,6 +158,16 @@ impl InProcess {
         Ok(endpoint)
     }
 
+    /// Stops one broker's listener without telling anyone, as a crash would (tests of the
+    /// health check and replacement).
+    #[doc(hidden)]
+    pub async fn crash_broker_for_tests(&self, cluster_id: &str, broker_id: i32) {
+        if let Some(node) = self.clusters.lock().await.get(cluster_id).and_then(|r| r.nodes.get(&broker_id)) {
+            node.server.abort();
+            node.background.abort();
+        }
+    }
+
     async fn open(spec: &ClusterSpec) -> anyhow::Result<Running> {
         std::fs::create_dir_all(&spec.data_dir)?;
         let objects = oxbow_object_store::LocalDirStore::open(spec.data_dir.join("objects"))?;
@@ -177,6 +187,11 @@ impl InProcess {
 #[async_trait::async_trait]
 impl Provisioner for InProcess {
     async fn apply(&self, spec: &ClusterSpec) -> anyhow::Result<Vec<NodeEndpoint>> {
+        // Refuse a bad configuration before any running broker is stopped for it.
+        let mut probe = BrokerConfig::default();
+        for (k, v) in &spec.server_properties {
+            probe.set(k, v).map_err(|e| anyhow::anyhow!(e))?;
+        }
         let mut clusters = self.clusters.lock().await;
         if !clusters.contains_key(&spec.id) {
             let running = Self::open(spec).await?;
