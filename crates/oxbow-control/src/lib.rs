@@ -215,7 +215,8 @@ impl ControlPlane {
                 format!("The request body exceeds {BODY_MAX_BYTES} bytes."),
             )
         };
-        let declared = parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let declared =
+            parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > DRAIN_MAX_BYTES as u64) {
             // Not worth reading: answer and let the connection close.
             return too_big();
@@ -232,7 +233,8 @@ impl ControlPlane {
         for (name, value) in &parts.headers {
             headers.push((name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
         }
-        let signed = sigv4::SignedRequest { method: &method, raw_path: &raw_path, raw_query: &raw_query, headers, body: &body };
+        let signed =
+            sigv4::SignedRequest { method: &method, raw_path: &raw_path, raw_query: &raw_query, headers, body: &body };
         let service = if is_secrets { "secretsmanager" } else { "kafka" };
         let mut found = None;
         let target_op = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -274,7 +276,9 @@ impl ControlPlane {
                 .iter()
                 .find(|(k, _)| *k == "x-amzn-errortype")
                 .map(|(_, v)| v.clone())
-                .or_else(|| answer.body.as_ref().and_then(|b| b.get("__type")).and_then(Value::as_str).map(str::to_string))
+                .or_else(|| {
+                    answer.body.as_ref().and_then(|b| b.get("__type")).and_then(Value::as_str).map(str::to_string)
+                })
                 .unwrap_or_else(|| "Error".into()),
         };
         self.audit(&caller.principal.arn, &caller.principal.account_id, &action, &resource, &result, answer.status);
@@ -348,10 +352,7 @@ pub fn admin_policy() -> Value {
 pub fn new_principal(account_id: &str, name: &str, policy: Value) -> Principal {
     Principal {
         access_key_id: format!("AKIA{}", util::random_string(16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")),
-        secret_access_key: util::random_string(
-            40,
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        ),
+        secret_access_key: util::random_string(40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
         account_id: account_id.to_string(),
         name: name.to_string(),
         arn: format!("arn:aws:iam::{account_id}:user/{name}"),
@@ -374,16 +375,15 @@ impl ControlPlane {
     ) -> anyhow::Result<String> {
         let identity = self.default_identity()?;
         let clusters = self.store.resources("cluster", None, None)?;
-        let default = clusters
-            .iter()
-            .find(|c| c.doc["_oxbow"]["default"].as_bool() == Some(true))
-            .cloned();
+        let default = clusters.iter().find(|c| c.doc["_oxbow"]["default"].as_bool() == Some(true)).cloned();
         let default = match default {
             Some(d) => d,
             None => {
                 let id = uuid::Uuid::new_v4().to_string();
-                let arn =
-                    format!("arn:aws:kafka:{}:{}:cluster/{DEFAULT_CLUSTER_NAME}/{id}-1", self.region, identity.account_id);
+                let arn = format!(
+                    "arn:aws:kafka:{}:{}:cluster/{DEFAULT_CLUSTER_NAME}/{id}-1",
+                    self.region, identity.account_id
+                );
                 let doc = json!({
                     "clusterArn": arn,
                     "clusterName": DEFAULT_CLUSTER_NAME,

@@ -127,7 +127,8 @@ fn parse_body(op: &Op, body: &[u8]) -> Result<Map<String, Value>, Answer> {
             Err(e) => Err(bad_param(&e.parameter, &e.message)),
         };
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| bad(&format!("The request body is not valid JSON: {e}.")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| bad(&format!("The request body is not valid JSON: {e}.")))?;
     model::validate_body(op, &value).map_err(|e| bad_param(&e.parameter, &e.message))?;
     match value {
         Value::Object(m) => Ok(m),
@@ -140,7 +141,10 @@ async fn dispatch(op: &Op, c: &Ctx<'_>) -> Result<Answer, Answer> {
         "CreateCluster" => create_cluster(c, &c.body, c.body.get("clusterName"), c.body.get("tags"), false).await,
         "CreateClusterV2" => {
             if c.body.contains_key("serverless") {
-                return Err(bad_param("serverless", "Serverless clusters are not supported by Oxbow; use provisioned."));
+                return Err(bad_param(
+                    "serverless",
+                    "Serverless clusters are not supported by Oxbow; use provisioned.",
+                ));
             }
             let Some(Value::Object(p)) = c.body.get("provisioned") else {
                 return Err(bad_param("provisioned", "Missing required parameter: provisioned."));
@@ -187,7 +191,8 @@ async fn dispatch(op: &Op, c: &Ctx<'_>) -> Result<Answer, Answer> {
         "TagResource" | "UntagResource" | "ListTagsForResource" => tags(c, op.name).await,
         "ListKafkaVersions" => {
             c.allow_account_action()?;
-            let versions: Vec<Value> = KAFKA_VERSIONS.iter().map(|v| json!({"version": v, "status": "ACTIVE"})).collect();
+            let versions: Vec<Value> =
+                KAFKA_VERSIONS.iter().map(|v| json!({"version": v, "status": "ACTIVE"})).collect();
             Ok(Answer::ok(json!({"kafkaVersions": versions})))
         }
         "CreateTopic" | "ListTopics" | "DescribeTopic" | "UpdateTopic" | "DeleteTopic" => {
@@ -238,7 +243,16 @@ fn v2(doc: &Value) -> Value {
         }
     }
     let mut out = json!({"clusterType": "PROVISIONED", "provisioned": provisioned});
-    for k in ["activeOperationArn", "clusterArn", "clusterName", "creationTime", "currentVersion", "state", "stateInfo", "tags"] {
+    for k in [
+        "activeOperationArn",
+        "clusterArn",
+        "clusterName",
+        "creationTime",
+        "currentVersion",
+        "state",
+        "stateInfo",
+        "tags",
+    ] {
         if let Some(v) = p.get(k) {
             out[k] = v.clone();
         }
@@ -339,7 +353,10 @@ fn check_security(encryption: Option<&Value>, auth: Option<&Value>) -> Result<()
         if bool_at(a, &["tls", "enabled"]) == Some(true)
             || a.get("tls").and_then(|t| t.get("certificateAuthorityArnList")).is_some()
         {
-            return Err(bad_param("clientAuthentication.tls", "mutual TLS authentication is not supported by Oxbow yet."));
+            return Err(bad_param(
+                "clientAuthentication.tls",
+                "mutual TLS authentication is not supported by Oxbow yet.",
+            ));
         }
     }
     Ok(())
@@ -414,7 +431,10 @@ async fn create_cluster(
     c.allow_account_action()?;
     let name = name.and_then(Value::as_str).unwrap_or("");
     if !cluster_name_ok(name) {
-        return Err(bad_param("clusterName", "clusterName must be 1-64 letters, digits and hyphens, starting with a letter or digit."));
+        return Err(bad_param(
+            "clusterName",
+            "clusterName must be 1-64 letters, digits and hyphens, starting with a letter or digit.",
+        ));
     }
     let kafka_version = p.get("kafkaVersion").and_then(Value::as_str).unwrap_or("");
     if !KAFKA_VERSIONS.contains(&kafka_version) {
@@ -481,7 +501,14 @@ async fn create_cluster(
             "addedToClusterTime": {},
         },
     });
-    let cluster = Resource { arn: arn.clone(), kind: "cluster".into(), account_id: account, name: name.into(), parent: None, doc };
+    let cluster = Resource {
+        arn: arn.clone(),
+        kind: "cluster".into(),
+        account_id: account,
+        name: name.into(),
+        parent: None,
+        doc,
+    };
     let op_arn = start_operation(plane, cluster, "CREATE", None)?;
     drop(_guard);
     spawn_operation(plane.clone(), arn.clone(), op_arn, Change::Apply);
@@ -504,7 +531,9 @@ fn mutable_info(doc: &Value) -> Value {
     ) {
         m["configurationInfo"] = json!({"arn": a, "revision": r});
     }
-    for k in ["clientAuthentication", "encryptionInfo", "enhancedMonitoring", "openMonitoring", "loggingInfo", "storageMode"] {
+    for k in
+        ["clientAuthentication", "encryptionInfo", "enhancedMonitoring", "openMonitoring", "loggingInfo", "storageMode"]
+    {
         if let Some(v) = p.get(k) {
             m[k] = v.clone();
         }
@@ -518,7 +547,12 @@ fn mutable_info(doc: &Value) -> Value {
 
 /// Records an operation on `cluster` (already carrying its target state) and stores both.
 /// The caller holds `plane.mutate`.
-fn start_operation(plane: &ControlPlane, mut cluster: Resource, kind: &str, source: Option<Value>) -> Result<String, Answer> {
+fn start_operation(
+    plane: &ControlPlane,
+    mut cluster: Resource,
+    kind: &str,
+    source: Option<Value>,
+) -> Result<String, Answer> {
     let id = oxbow(&cluster.doc).get("id").and_then(Value::as_str).unwrap_or("").to_string();
     let op_arn = format!(
         "arn:aws:kafka:{}:{}:cluster-operation/{}/{id}/{}",
@@ -577,9 +611,7 @@ pub fn spec_of(plane: &ControlPlane, doc: &Value) -> ClusterSpec {
         .get("serverProperties")
         .and_then(Value::as_array)
         .map(|a| {
-            a.iter()
-                .filter_map(|p| Some((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string())))
-                .collect()
+            a.iter().filter_map(|p| Some((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string()))).collect()
         })
         .unwrap_or_default();
     ClusterSpec {
@@ -617,7 +649,12 @@ pub fn spawn_operation(plane: Arc<ControlPlane>, cluster_arn: String, op_arn: St
     });
 }
 
-async fn set_operation_state(plane: &ControlPlane, op_arn: &str, state: &str, error: Option<String>) -> anyhow::Result<()> {
+async fn set_operation_state(
+    plane: &ControlPlane,
+    op_arn: &str,
+    state: &str,
+    error: Option<String>,
+) -> anyhow::Result<()> {
     if let Some(mut op) = plane.store.resource(op_arn)? {
         op.doc["operationState"] = json!(state);
         if state != "UPDATE_IN_PROGRESS" {
@@ -631,7 +668,12 @@ async fn set_operation_state(plane: &ControlPlane, op_arn: &str, state: &str, er
     Ok(())
 }
 
-async fn run_operation(plane: &Arc<ControlPlane>, cluster_arn: &str, op_arn: &str, change: Change) -> anyhow::Result<()> {
+async fn run_operation(
+    plane: &Arc<ControlPlane>,
+    cluster_arn: &str,
+    op_arn: &str,
+    change: Change,
+) -> anyhow::Result<()> {
     set_operation_state(plane, op_arn, "UPDATE_IN_PROGRESS", None).await?;
     let Some(cluster) = plane.store.resource(cluster_arn)? else {
         return Ok(());
@@ -768,7 +810,8 @@ async fn bootstrap_brokers(c: &Ctx<'_>) -> Result<Answer, Answer> {
     }
     let list: Vec<String> = endpoints_of(&cl.doc).iter().map(|(_, p)| format!("{HOST}:{p}")).collect();
     let mut out = json!({});
-    let client_broker = str_at(&cl.doc, &["encryptionInfo", "encryptionInTransit", "clientBroker"]).unwrap_or("PLAINTEXT");
+    let client_broker =
+        str_at(&cl.doc, &["encryptionInfo", "encryptionInTransit", "clientBroker"]).unwrap_or("PLAINTEXT");
     if matches!(client_broker, "PLAINTEXT" | "TLS_PLAINTEXT") && !list.is_empty() {
         out["bootstrapBrokerString"] = json!(list.join(","));
     }
@@ -887,14 +930,15 @@ fn configuration_public(doc: &Value) -> Value {
 }
 
 fn decode_properties(b64: Option<&Value>) -> Result<(String, Vec<(String, String)>), Answer> {
-    let raw = b64
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad_param("serverProperties", "serverProperties is required."))?;
+    let raw =
+        b64.and_then(Value::as_str).ok_or_else(|| bad_param("serverProperties", "serverProperties is required."))?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(raw)
         .map_err(|_| bad_param("serverProperties", "serverProperties must be base64."))?;
-    let text = String::from_utf8(bytes).map_err(|_| bad_param("serverProperties", "serverProperties must be UTF-8 text."))?;
-    let props = parse_server_properties(&text).map_err(|e| bad_param("serverProperties", &format!("Invalid server.properties: {e}.")))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| bad_param("serverProperties", "serverProperties must be UTF-8 text."))?;
+    let props = parse_server_properties(&text)
+        .map_err(|e| bad_param("serverProperties", &format!("Invalid server.properties: {e}.")))?;
     Ok((raw.to_string(), props))
 }
 
@@ -926,7 +970,8 @@ async fn create_configuration(c: &Ctx<'_>) -> Result<Answer, Answer> {
     }
     let _guard = c.plane.mutate.lock().await;
     let account = c.account().to_string();
-    if c.plane.store.resources("configuration", Some(&account), None).map_err(internal)?.iter().any(|r| r.name == name) {
+    if c.plane.store.resources("configuration", Some(&account), None).map_err(internal)?.iter().any(|r| r.name == name)
+    {
         return Err(error(409, "ConflictException", &format!("A configuration named {name} already exists."), None));
     }
     let arn = format!("arn:aws:kafka:{}:{account}:configuration/{name}/{}-1", c.plane.region, uuid::Uuid::new_v4());
@@ -1003,7 +1048,9 @@ async fn delete_configuration(c: &Ctx<'_>) -> Result<Answer, Answer> {
     let _guard = c.plane.mutate.lock().await;
     let cf = configuration(c, c.param("arn"))?;
     let clusters = c.plane.store.resources("cluster", Some(c.account()), None).map_err(internal)?;
-    if let Some(user) = clusters.iter().find(|r| str_at(&r.doc, &["currentBrokerSoftwareInfo", "configurationArn"]) == Some(&cf.arn)) {
+    if let Some(user) =
+        clusters.iter().find(|r| str_at(&r.doc, &["currentBrokerSoftwareInfo", "configurationArn"]) == Some(&cf.arn))
+    {
         return Err(bad(&format!("The configuration is in use by cluster {}.", user.arn)));
     }
     c.plane.store.delete_resource(&cf.arn).map_err(internal)?;
@@ -1131,8 +1178,9 @@ fn scram_credentials(plane: &ControlPlane, secret: &Resource) -> Result<(String,
     }
     let value = crate::secrets::current_value(plane, secret)
         .ok_or(("InvalidSecretValue", "The secret has no current value (deleted or unreadable).".to_string()))?;
-    let v: Value = serde_json::from_str(&value)
-        .map_err(|_| ("InvalidSecretValue", "The secret value must be JSON: {\"username\": ..., \"password\": ...}.".to_string()))?;
+    let v: Value = serde_json::from_str(&value).map_err(|_| {
+        ("InvalidSecretValue", "The secret value must be JSON: {\"username\": ..., \"password\": ...}.".to_string())
+    })?;
     match (v.get("username").and_then(Value::as_str), v.get("password").and_then(Value::as_str)) {
         (Some(u), Some(p)) if !u.is_empty() && !p.is_empty() => Ok((u.to_string(), p.to_string())),
         _ => Err(("InvalidSecretValue", "The secret value needs non-empty username and password strings.".into())),
@@ -1181,7 +1229,8 @@ async fn associate_scram(c: &Ctx<'_>, associate: bool) -> Result<Answer, Answer>
     let sink = c.plane.scram_sink.read().unwrap_or_else(|p| p.into_inner()).clone();
     let mut unprocessed = Vec::new();
     for arn in arns {
-        let secret = c.plane.store.resource(&arn).ok().flatten().filter(|r| r.kind == "secret" && r.account_id == cl.account_id);
+        let secret =
+            c.plane.store.resource(&arn).ok().flatten().filter(|r| r.kind == "secret" && r.account_id == cl.account_id);
         let Some(secret) = secret else {
             unprocessed.push(json!({"secretArn": arn, "errorCode": "ResourceNotFoundException", "errorMessage": "The secret does not exist in the cluster's account."}));
             continue;
@@ -1199,7 +1248,9 @@ async fn associate_scram(c: &Ctx<'_>, associate: bool) -> Result<Answer, Answer>
                         current.push(arn);
                     }
                 }
-                Err((code, message)) => unprocessed.push(json!({"secretArn": arn, "errorCode": code, "errorMessage": message})),
+                Err((code, message)) => {
+                    unprocessed.push(json!({"secretArn": arn, "errorCode": code, "errorMessage": message}))
+                }
             }
         } else if let Some(pos) = current.iter().position(|a| *a == arn) {
             current.remove(pos);
@@ -1234,7 +1285,8 @@ async fn put_policy(c: &Ctx<'_>) -> Result<Answer, Answer> {
     let _guard = c.plane.mutate.lock().await;
     let mut cl = cluster(c).await?;
     let text = c.body.get("policy").and_then(Value::as_str).unwrap_or("");
-    let doc: Value = serde_json::from_str(text).map_err(|e| bad_param("policy", &format!("The policy is not valid JSON: {e}.")))?;
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| bad_param("policy", &format!("The policy is not valid JSON: {e}.")))?;
     crate::policy::validate(&doc).map_err(|e| bad_param("policy", &e))?;
     let existing = oxbow(&cl.doc).get("policyVersion").and_then(Value::as_str).map(str::to_string);
     if let Some(v) = c.body.get("currentVersion").and_then(Value::as_str) {

@@ -93,7 +93,12 @@ async fn bind(preferred: Option<u16>) -> anyhow::Result<TcpListener> {
     Ok(TcpListener::bind(("127.0.0.1", 0)).await?)
 }
 
-fn node_config(base: &BrokerConfig, spec: &ClusterSpec, broker_id: i32, addr: SocketAddr) -> anyhow::Result<BrokerConfig> {
+fn node_config(
+    base: &BrokerConfig,
+    spec: &ClusterSpec,
+    broker_id: i32,
+    addr: SocketAddr,
+) -> anyhow::Result<BrokerConfig> {
     let mut config = base.clone();
     for (k, v) in &spec.server_properties {
         config.set(k, v).map_err(|e| anyhow::anyhow!(e))?;
@@ -226,7 +231,8 @@ impl Provisioner for InProcess {
 
     async fn reboot(&self, cluster_id: &str, broker_id: i32) -> anyhow::Result<()> {
         let mut clusters = self.clusters.lock().await;
-        let running = clusters.get_mut(cluster_id).ok_or_else(|| anyhow::anyhow!("cluster {cluster_id} is not running"))?;
+        let running =
+            clusters.get_mut(cluster_id).ok_or_else(|| anyhow::anyhow!("cluster {cluster_id} is not running"))?;
         let node = running.nodes.remove(&broker_id).ok_or_else(|| anyhow::anyhow!("no broker {broker_id}"))?;
         let port = node.addr.port();
         stop_node(node);

@@ -67,7 +67,13 @@ pub async fn handle(plane: &ControlPlane, caller: &Caller, target: &str, body: &
     };
     let input: Map<String, Value> = match serde_json::from_slice(if body.is_empty() { b"{}" } else { body }) {
         Ok(Value::Object(m)) => m,
-        Ok(_) => return (error(400, "SerializationException", "The request body must be a JSON object."), action, "*".into()),
+        Ok(_) => {
+            return (
+                error(400, "SerializationException", "The request body must be a JSON object."),
+                action,
+                "*".into(),
+            )
+        }
         Err(e) => return (error(400, "SerializationException", &format!("Malformed JSON: {e}")), action, "*".into()),
     };
     if let Some(k) = input.keys().find(|k| !known.contains(&k.as_str())) {
@@ -123,9 +129,9 @@ pub fn current_value(plane: &ControlPlane, secret: &Resource) -> Option<String> 
         return None;
     }
     let versions = secret.doc.get("versions")?.as_array()?;
-    let current = versions.iter().find(|v| {
-        v.get("stages").and_then(Value::as_array).is_some_and(|s| s.iter().any(|x| x == "AWSCURRENT"))
-    })?;
+    let current = versions
+        .iter()
+        .find(|v| v.get("stages").and_then(Value::as_array).is_some_and(|s| s.iter().any(|x| x == "AWSCURRENT")))?;
     let sealed = current.get("sealed")?.as_str()?;
     String::from_utf8(plane.key().open(sealed).ok()?).ok()
 }
@@ -155,14 +161,16 @@ fn create(plane: &ControlPlane, account: &str, input: &Map<String, Value>) -> An
     let Some(name) = input.get("Name").and_then(Value::as_str) else {
         return invalid("Name is required.");
     };
-    if name.is_empty()
-        || name.len() > 512
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+    if name.is_empty() || name.len() > 512 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
     {
         return invalid("Name must be 1-512 characters from letters, digits and /_+=.@-");
     }
     if find(plane, account, name).is_some() {
-        return error(400, "ResourceExistsException", &format!("The operation failed because the secret {name} already exists."));
+        return error(
+            400,
+            "ResourceExistsException",
+            &format!("The operation failed because the secret {name} already exists."),
+        );
     }
     let value = match value_of(input) {
         Ok(v) => v,
@@ -183,7 +191,14 @@ fn create(plane: &ControlPlane, account: &str, input: &Map<String, Value>) -> An
         "deletedDate": null,
         "versions": versions,
     });
-    let r = Resource { arn: arn.clone(), kind: "secret".into(), account_id: account.into(), name: name.into(), parent: None, doc };
+    let r = Resource {
+        arn: arn.clone(),
+        kind: "secret".into(),
+        account_id: account.into(),
+        name: name.into(),
+        parent: None,
+        doc,
+    };
     if let Err(e) = plane.store.put_resource(&r) {
         return error(500, "InternalServiceError", &e.to_string());
     }
@@ -214,7 +229,13 @@ fn get_value(plane: &ControlPlane, s: &Resource, input: &Map<String, Value>) -> 
     let sealed = version.get("sealed").and_then(Value::as_str).unwrap_or("");
     let value = match plane.key().open(sealed).map(String::from_utf8) {
         Ok(Ok(v)) => v,
-        _ => return error(500, "InternalServiceError", "The secret value cannot be decrypted with this data directory's key."),
+        _ => {
+            return error(
+                500,
+                "InternalServiceError",
+                "The secret value cannot be decrypted with this data directory's key.",
+            )
+        }
     };
     Answer::ok(json!({
         "ARN": s.arn,
@@ -250,7 +271,9 @@ fn put_value(plane: &ControlPlane, mut s: Resource, input: &Map<String, Value>) 
     if let Err(e) = plane.store.put_resource(&s) {
         return error(500, "InternalServiceError", &e.to_string());
     }
-    Answer::ok(json!({"ARN": s.arn, "Name": s.name, "VersionId": version["versionId"], "VersionStages": ["AWSCURRENT"]}))
+    Answer::ok(
+        json!({"ARN": s.arn, "Name": s.name, "VersionId": version["versionId"], "VersionStages": ["AWSCURRENT"]}),
+    )
 }
 
 fn describe(s: &Resource) -> Value {
@@ -281,8 +304,11 @@ fn describe(s: &Resource) -> Value {
 }
 
 fn list(plane: &ControlPlane, account: &str, input: &Map<String, Value>) -> Answer {
-    let max = input.get("MaxResults").and_then(Value::as_u64).unwrap_or(LIST_MAX_RESULTS as u64).clamp(1, LIST_MAX_RESULTS as u64)
-        as usize;
+    let max = input
+        .get("MaxResults")
+        .and_then(Value::as_u64)
+        .unwrap_or(LIST_MAX_RESULTS as u64)
+        .clamp(1, LIST_MAX_RESULTS as u64) as usize;
     let start = match input.get("NextToken").and_then(Value::as_str) {
         Some(t) => match t.parse::<usize>() {
             Ok(n) => n,

@@ -48,22 +48,18 @@ impl AuthError {
         match self {
             AuthError::Missing => (403, "MissingAuthenticationTokenException", "Missing Authentication Token".into()),
             AuthError::Malformed(m) => (403, "IncompleteSignatureException", m.clone()),
-            AuthError::UnknownKey => (
-                403,
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.".into(),
-            ),
+            AuthError::UnknownKey => {
+                (403, "UnrecognizedClientException", "The security token included in the request is invalid.".into())
+            }
             AuthError::Expired => (
                 403,
                 "InvalidSignatureException",
                 "Signature expired: the request date is more than 5 minutes from the server time.".into(),
             ),
             AuthError::WrongScope(m) => (403, "InvalidSignatureException", m.clone()),
-            AuthError::Tampered => (
-                403,
-                "InvalidSignatureException",
-                "The payload hash does not match the body that arrived.".into(),
-            ),
+            AuthError::Tampered => {
+                (403, "InvalidSignatureException", "The payload hash does not match the body that arrived.".into())
+            }
             AuthError::BadSignature => (
                 403,
                 "InvalidSignatureException",
@@ -71,11 +67,9 @@ impl AuthError {
                  Secret Access Key and signing method."
                     .into(),
             ),
-            AuthError::Replayed => (
-                403,
-                "InvalidSignatureException",
-                "This request was already received (replayed signature).".into(),
-            ),
+            AuthError::Replayed => {
+                (403, "InvalidSignatureException", "This request was already received (replayed signature).".into())
+            }
         }
     }
 }
@@ -101,7 +95,8 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, AuthError> {
     let mut signed = None;
     let mut signature = None;
     for part in rest.split(',') {
-        let (k, v) = part.trim().split_once('=').ok_or_else(|| AuthError::Malformed("Malformed Authorization.".into()))?;
+        let (k, v) =
+            part.trim().split_once('=').ok_or_else(|| AuthError::Malformed("Malformed Authorization.".into()))?;
         match k {
             "Credential" => credential = Some(v),
             "SignedHeaders" => signed = Some(v),
@@ -181,8 +176,7 @@ pub fn expected_signature(req: &SignedRequest, auth: &Authorization, amz_date: &
         payload_hash
     );
     let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
-    let string_to_sign =
-        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", sha256_hex(canonical_request.as_bytes()));
+    let string_to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", sha256_hex(canonical_request.as_bytes()));
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
     let k_region = hmac(&k_date, auth.region.as_bytes());
     let k_service = hmac(&k_region, auth.service.as_bytes());
@@ -244,7 +238,10 @@ pub fn verify(
         return Err(AuthError::WrongScope("Credential date does not match X-Amz-Date.".into()));
     }
     if auth.region != region {
-        return Err(AuthError::WrongScope(format!("Credential should be scoped to a valid region, not '{}'.", auth.region)));
+        return Err(AuthError::WrongScope(format!(
+            "Credential should be scoped to a valid region, not '{}'.",
+            auth.region
+        )));
     }
     if auth.service != service {
         return Err(AuthError::WrongScope(format!("Credential should be scoped to correct service: '{service}'.")));
@@ -279,7 +276,10 @@ mod tests {
             method: "GET",
             raw_path: "/",
             raw_query: "",
-            headers: vec![("host".into(), "example.amazonaws.com".into()), ("x-amz-date".into(), "20150830T123600Z".into())],
+            headers: vec![
+                ("host".into(), "example.amazonaws.com".into()),
+                ("x-amz-date".into(), "20150830T123600Z".into()),
+            ],
             body: b"",
         };
         let auth = parse_authorization(
@@ -289,6 +289,23 @@ mod tests {
         .unwrap();
         let sig = expected_signature(&req, &auth, "20150830T123600Z", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
         assert_eq!(sig, auth.signature);
+        let mut req = req;
+        req.headers.push((
+            "authorization".into(),
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+             SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+                .into(),
+        ));
+        assert_eq!(
+            sign(
+                &SignedRequest { headers: req.headers[..2].to_vec(), ..req },
+                "AKIDEXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                "us-east-1",
+                "service"
+            ),
+            req.headers[2].1
+        );
         let now = parse_amz_date("20150830T123600Z").unwrap();
         let replay = ReplayCache::default();
         let secret = || Some("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_string());

@@ -94,7 +94,8 @@ impl Store {
     }
 
     pub fn set_principal_policy(&self, arn: &str, policy: &Value) -> R<bool> {
-        Ok(self.conn().execute("UPDATE principals SET policy = ?2 WHERE arn = ?1", params![arn, policy.to_string()])? > 0)
+        Ok(self.conn().execute("UPDATE principals SET policy = ?2 WHERE arn = ?1", params![arn, policy.to_string()])?
+            > 0)
     }
 
     fn principal_row(r: &rusqlite::Row) -> rusqlite::Result<Principal> {

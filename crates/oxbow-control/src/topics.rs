@@ -101,7 +101,12 @@ pub async fn handle(
             Ok(Answer::ok(json!({"topics": items})))
         }
         "DescribeTopic" => {
-            let t = first.meta.topic(topic).await.map_err(meta_error)?.ok_or_else(|| meta_error(MetaError::UnknownTopic(topic.into())))?;
+            let t = first
+                .meta
+                .topic(topic)
+                .await
+                .map_err(meta_error)?
+                .ok_or_else(|| meta_error(MetaError::UnknownTopic(topic.into())))?;
             let mut out = info(cluster, &t, &ids);
             out["configs"] = json!(encode_configs(&t.configs));
             out["status"] = json!("ACTIVE");
@@ -135,7 +140,12 @@ pub async fn handle(
             Ok(Answer::ok(json!({"topicArn": topic_arn(cluster, name), "topicName": name, "status": "CREATING"})))
         }
         "UpdateTopic" => {
-            let mut t = first.meta.topic(topic).await.map_err(meta_error)?.ok_or_else(|| meta_error(MetaError::UnknownTopic(topic.into())))?;
+            let mut t = first
+                .meta
+                .topic(topic)
+                .await
+                .map_err(meta_error)?
+                .ok_or_else(|| meta_error(MetaError::UnknownTopic(topic.into())))?;
             if let Some(p) = body.get("partitionCount").and_then(Value::as_i64) {
                 if p < i64::from(t.partition_count) || p > PARTITIONS_MAX {
                     return Err(bad("partitionCount can only grow (up to 10000)."));

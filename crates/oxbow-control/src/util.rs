@@ -32,13 +32,23 @@ pub fn iso8601(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, ms.rem_euclid(1000))
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms.rem_euclid(1000)
+    )
 }
 
 /// Parses SigV4's `20261202T114307Z` into milliseconds since the epoch.
 pub fn parse_amz_date(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !s[..8].bytes().chain(s[9..15].bytes()).all(|c| c.is_ascii_digit()) {
+    if b.len() != 16
+        || b[8] != b'T'
+        || b[15] != b'Z'
+        || !s[..8].bytes().chain(s[9..15].bytes()).all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();

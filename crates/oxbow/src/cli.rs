@@ -11,7 +11,8 @@ use oxbow_control::client::Client;
 use oxbow_control::store::Store;
 use serde_json::{json, Value};
 
-pub const COMMANDS: &[&str] = &["clusters", "bootstrap-brokers", "credentials", "principal", "secret", "policy", "audit", "help"];
+pub const COMMANDS: &[&str] =
+    &["clusters", "bootstrap-brokers", "credentials", "principal", "secret", "policy", "audit", "help"];
 
 const HELP: &str = "oxbow control-plane commands (all take --data-dir DIR, default .oxbow-data):
   oxbow clusters                              list clusters: name, state, brokers, bootstrap, ARN
@@ -80,7 +81,11 @@ pub fn run(command: &str, parser: lexopt::Parser) -> ExitCode {
 fn store(args: &Args) -> anyhow::Result<Store> {
     let path = args.data_dir.join("control.sqlite");
     if !path.exists() {
-        anyhow::bail!("{} does not exist; start `oxbow up --data-dir {}` once first", path.display(), args.data_dir.display());
+        anyhow::bail!(
+            "{} does not exist; start `oxbow up --data-dir {}` once first",
+            path.display(),
+            args.data_dir.display()
+        );
     }
     Store::open(&path)
 }
@@ -192,7 +197,8 @@ fn execute(command: &str, args: &Args) -> anyhow::Result<()> {
         }
         "audit" => {
             let s = store(args)?;
-            let limit: usize = args.opt("limit").unwrap_or("100").parse().map_err(|_| anyhow::anyhow!("--limit must be a number"))?;
+            let limit: usize =
+                args.opt("limit").unwrap_or("100").parse().map_err(|_| anyhow::anyhow!("--limit must be a number"))?;
             for r in s.audit_rows(limit)? {
                 println!(
                     "{} {} {} {} {} {}",
@@ -221,7 +227,8 @@ fn execute(command: &str, args: &Args) -> anyhow::Result<()> {
         "bootstrap-brokers" => {
             let c = client(args)?;
             let arn = cluster_arn(&c, arg(args, 0, "CLUSTER")?)?;
-            let v = ok(c.call("kafka", "GET", &format!("/v1/clusters/{}/bootstrap-brokers", enc(&arn)), "", None, None)?)?;
+            let v =
+                ok(c.call("kafka", "GET", &format!("/v1/clusters/{}/bootstrap-brokers", enc(&arn)), "", None, None)?)?;
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         "secret" => {
@@ -233,7 +240,14 @@ fn execute(command: &str, args: &Args) -> anyhow::Result<()> {
                         anyhow::bail!("--username and --password are required");
                     };
                     let body = json!({"Name": name, "SecretString": json!({"username": u, "password": p}).to_string()});
-                    let v = ok(c.call("secretsmanager", "POST", "/", "", Some("secretsmanager.CreateSecret"), Some(&body))?)?;
+                    let v = ok(c.call(
+                        "secretsmanager",
+                        "POST",
+                        "/",
+                        "",
+                        Some("secretsmanager.CreateSecret"),
+                        Some(&body),
+                    )?)?;
                     println!("{}", v.get("ARN").and_then(Value::as_str).unwrap_or(""));
                 }
                 "associate" => {
@@ -243,7 +257,14 @@ fn execute(command: &str, args: &Args) -> anyhow::Result<()> {
                         anyhow::bail!("give at least one SECRET_ARN");
                     }
                     let body = json!({"secretArnList": secrets});
-                    let v = ok(c.call("kafka", "POST", &format!("/v1/clusters/{}/scram-secrets", enc(&arn)), "", None, Some(&body))?)?;
+                    let v = ok(c.call(
+                        "kafka",
+                        "POST",
+                        &format!("/v1/clusters/{}/scram-secrets", enc(&arn)),
+                        "",
+                        None,
+                        Some(&body),
+                    )?)?;
                     println!("{}", serde_json::to_string_pretty(&v)?);
                 }
                 other => anyhow::bail!("unknown secret command {other}; see `oxbow help`"),

@@ -15,8 +15,7 @@ mod cli;
 
 const USAGE: &str = "usage: oxbow up [--listen HOST:PORT] [--api-listen HOST:PORT] [--region REGION] \
 [--advertised-host HOST] [--data-dir DIR] [--node-id N] [--set KAFKA.CONFIG=VALUE]... \
-[--log-level error|warn|info|debug|trace]\n       oxbow COMMAND [--data-dir DIR] ... (clusters, bootstrap-brokers, \
-credentials, principal, secret, policy, audit; `oxbow help` lists them)";
+[--log-level error|warn|info|debug|trace] | oxbow help (control-plane commands)";
 
 /// The control plane's default API address (`--api-listen`).
 const DEFAULT_API_LISTEN: &str = "127.0.0.1:9080";
@@ -187,7 +186,8 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     let engine = LogEngine::start(Arc::new(meta), Arc::new(objects), config.log.clone());
     let broker = Broker::new(config, engine).await?;
 
-    let (plane, _) = oxbow_control::ControlPlane::open(oxbow_control::ControlConfig { data_dir: data_dir.clone(), region })?;
+    let (plane, _) =
+        oxbow_control::ControlPlane::open(oxbow_control::ControlConfig { data_dir: data_dir.clone(), region })?;
     let default_arn = plane.start(listener, broker.clone()).await?;
     let api_addr = api_listener.local_addr()?;
     let endpoint = format!("http://{api_addr}");
