@@ -6,7 +6,8 @@
 #   run.sh --local [BOOTSTRAP] [IDS...] broker-less tests only (test-runner -l),
 #                                       no broker needed; self-check of the runner
 #
-# Without TEST_IDS the ids in allow-list.txt (next to this script) are run.
+# Without TEST_IDS the ids in allow-list.txt (next to this script), or in the
+# file named by LIBRDKAFKA_ALLOW_LIST, are run.
 # Each id runs in its own test-runner process, sequentially, in quick mode:
 #
 #   TESTS=<id> TEST_KAFKA_VERSION=3.9.0 RDKAFKA_TEST_CONF=<test.conf> \
@@ -26,6 +27,9 @@
 #   LIBRDKAFKA_TEST_ARGS            extra test-runner args (e.g. "-P" idempotence)
 #   LIBRDKAFKA_LOG_DIR              where logs go (default: a fresh mktemp dir)
 #   LIBRDKAFKA_TAIL_LINES           lines of a failing test's log to print (default 30)
+#   LIBRDKAFKA_ALLOW_LIST           the list of test ids to run (default allow-list.txt)
+#   TEST_CONSUMER_GROUP_PROTOCOL    passed through: "consumer" runs the group tests
+#                                   with KIP-848 (allow-list-consumer.txt)
 #   TEST_DEBUG                      passed through: librdkafka debug contexts
 #   OXBOW_CACHE                     cache dir shared with build.sh
 set -uo pipefail
@@ -63,7 +67,7 @@ if [[ $# -gt 0 ]]; then
         ids+=("$a")
     done
 else
-    list="$HERE/allow-list.txt"
+    list="${LIBRDKAFKA_ALLOW_LIST:-$HERE/allow-list.txt}"
     [[ -f "$list" ]] || die "no test ids given and $list is missing"
     n=0
     while IFS= read -r line || [[ -n "$line" ]]; do

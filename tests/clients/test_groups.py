@@ -1025,9 +1025,6 @@ def test_new_members_resume_from_offsets_committed_before_broker_sigkill(oxbow_f
             m.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 3): group membership is held in memory, so a broker "
-                   "restart makes running members rejoin; committed offsets do survive. Kafka reloads members "
-                   "from __consumer_offsets. Remove this mark when membership is persisted.")
 def test_live_members_keep_their_membership_across_broker_sigkill(oxbow_factory, topic_name):
     """Members stay up while the broker is SIGKILLed and restarted. Nothing is
     lost. And, as with Kafka, whose coordinator reloads the group (members,

@@ -132,6 +132,24 @@ impl BrokerConfig {
                 self.groups.group_max_session_timeout_ms = at_least(name, parse(name, value)?, 1)?
             }
             "group.max.size" => self.groups.group_max_size = at_least(name, parse(name, value)?, 1)?,
+            "group.consumer.session.timeout.ms" => {
+                self.groups.consumer_session_timeout_ms = at_least(name, parse(name, value)?, 1)?
+            }
+            "group.consumer.heartbeat.interval.ms" => {
+                self.groups.consumer_heartbeat_interval_ms = at_least(name, parse(name, value)?, 1)?
+            }
+            "group.consumer.max.size" => self.groups.consumer_max_size = at_least(name, parse(name, value)?, 1)?,
+            "group.consumer.assignors" => {
+                let names: Vec<String> = value.split(',').map(|a| a.trim().to_string()).collect();
+                if let Some(bad) = names.iter().find(|a| !oxbow_groups::assignor::ASSIGNOR_NAMES.contains(&a.as_str()))
+                {
+                    return Err(format!(
+                        "{name}: unknown assignor {bad:?} (known: {})",
+                        oxbow_groups::assignor::ASSIGNOR_NAMES.join(", ")
+                    ));
+                }
+                self.groups.consumer_assignors = names
+            }
             "oxbow.flush.interval.ms" => self.log.flush_interval_ms = parse(name, value)?,
             "oxbow.flush.bytes" => self.log.flush_bytes = at_least(name, parse(name, value)?, 1024)?,
             "oxbow.append.queue.batches.max" => {
@@ -191,6 +209,18 @@ impl BrokerConfig {
                 set("group.max.session.timeout.ms"),
             ),
             ("group.max.size", self.groups.group_max_size.to_string(), set("group.max.size")),
+            (
+                "group.consumer.session.timeout.ms",
+                self.groups.consumer_session_timeout_ms.to_string(),
+                set("group.consumer.session.timeout.ms"),
+            ),
+            (
+                "group.consumer.heartbeat.interval.ms",
+                self.groups.consumer_heartbeat_interval_ms.to_string(),
+                set("group.consumer.heartbeat.interval.ms"),
+            ),
+            ("group.consumer.max.size", self.groups.consumer_max_size.to_string(), set("group.consumer.max.size")),
+            ("group.consumer.assignors", self.groups.consumer_assignors.join(","), set("group.consumer.assignors")),
             ("compression.type", "producer".into(), false),
             ("min.insync.replicas", "1".into(), false),
             ("socket.request.max.bytes", self.socket_request_max_bytes.to_string(), set("socket.request.max.bytes")),

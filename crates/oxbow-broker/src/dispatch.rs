@@ -143,11 +143,12 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) 
         ApiKey::ListGroups => simple!(list_groups),
         ApiKey::DescribeGroups => simple!(describe_groups),
         ApiKey::DeleteGroups => simple!(delete_groups),
+        ApiKey::ConsumerGroupHeartbeat => simple!(consumer_group_heartbeat),
+        ApiKey::ConsumerGroupDescribe => simple!(consumer_group_describe),
         // Join and Sync wait for other members: run them in the deferred part.
         ApiKey::JoinGroup => deferred!(join_group),
         ApiKey::SyncGroup => deferred!(sync_group),
-        // The KIP-848 consumer protocol (ConsumerGroupHeartbeat, ...) is not
-        // built: neither advertised nor reachable (versions::SUPPORTED gates it above).
+        // Anything else is neither advertised nor reachable (versions::SUPPORTED gates it above).
         _ => Started::Close,
     }
 }

@@ -51,7 +51,14 @@ struct TopicCacheInner {
 
 impl Broker {
     pub async fn new(config: BrokerConfig, engine: Arc<LogEngine>) -> Result<Arc<Self>, MetaError> {
-        let groups = oxbow_groups::GroupCoordinator::new(engine.meta().clone(), config.groups.clone());
+        let mut group_config = config.groups.clone();
+        group_config.coordinator_owner = format!("node-{}", config.node_id);
+        let groups = oxbow_groups::GroupCoordinator::new(engine.meta().clone(), group_config);
+        // Groups come back before the first request, so members continue where they were.
+        let restored = groups.load().await?;
+        if restored > 0 {
+            tracing::info!(groups = restored, "restored group membership from the metadata store");
+        }
         groups.start();
         Self::new_with_groups(config, engine, groups).await
     }

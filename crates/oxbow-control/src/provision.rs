@@ -183,7 +183,11 @@ impl InProcess {
         }
         base_config.log.object_key_prefix = "c".into();
         let engine = LogEngine::start(Arc::new(meta), Arc::new(objects), base_config.log.clone());
-        let groups = oxbow_groups::GroupCoordinator::new(engine.meta().clone(), base_config.groups.clone());
+        // One coordinator serves every broker of the cluster, so one lease owner for its groups.
+        let mut group_config = base_config.groups.clone();
+        group_config.coordinator_owner = "cluster".into();
+        let groups = oxbow_groups::GroupCoordinator::new(engine.meta().clone(), group_config);
+        groups.load().await?;
         groups.start();
         Ok(Running { engine, groups, base_config, spec: spec.clone(), nodes: BTreeMap::new() })
     }

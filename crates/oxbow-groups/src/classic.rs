@@ -21,6 +21,8 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::snapshot::{DecodeResult, Reader, Writer};
+
 pub mod codes {
     pub const NONE: i16 = 0;
     pub const ILLEGAL_GENERATION: i16 = 22;
@@ -60,6 +62,18 @@ pub struct GroupConfig {
     pub group_max_session_timeout_ms: i32,
     pub group_initial_rebalance_delay_ms: i32,
     pub group_max_size: usize,
+    /// KIP-848 consumer groups: `group.consumer.session.timeout.ms`.
+    pub consumer_session_timeout_ms: i32,
+    /// `group.consumer.heartbeat.interval.ms`, told to members in every heartbeat answer.
+    pub consumer_heartbeat_interval_ms: i32,
+    /// `group.consumer.max.size`.
+    pub consumer_max_size: usize,
+    /// `group.consumer.assignors`; the first is the default.
+    pub consumer_assignors: Vec<String>,
+    /// Who holds group leases in the metadata store: stable across restarts
+    /// of the same broker (its node id), so a restarted broker resumes its
+    /// own leases at once.
+    pub coordinator_owner: String,
 }
 
 impl Default for GroupConfig {
@@ -69,6 +83,11 @@ impl Default for GroupConfig {
             group_max_session_timeout_ms: 1_800_000,
             group_initial_rebalance_delay_ms: 3_000,
             group_max_size: 1_000,
+            consumer_session_timeout_ms: 45_000,
+            consumer_heartbeat_interval_ms: 5_000,
+            consumer_max_size: i32::MAX as usize,
+            consumer_assignors: crate::assignor::ASSIGNOR_NAMES.iter().map(|s| s.to_string()).collect(),
+            coordinator_owner: "node-1".to_string(),
         }
     }
 }
@@ -183,6 +202,86 @@ impl Group {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.members.is_empty() && self.pending.is_empty()
+    }
+
+    /// The durable part of a Stable group (generation, protocol, leader,
+    /// members and their assignments); None in any other state, so a crash
+    /// mid-rebalance restores the last completed generation.
+    pub(crate) fn snapshot(&self, w: &mut Writer) -> bool {
+        if self.state != GroupState::Stable || self.members.is_empty() {
+            return false;
+        }
+        w.i32(self.generation);
+        w.opt_str(self.protocol_type.as_deref());
+        w.opt_str(self.protocol_name.as_deref());
+        w.opt_str(self.leader.as_deref());
+        let ordered: Vec<(&String, &Member)> =
+            self.join_order.iter().filter_map(|id| self.members.get_key_value(id)).collect();
+        w.len(ordered.len());
+        for (id, m) in ordered {
+            w.str(id);
+            w.opt_str(m.group_instance_id.as_deref());
+            w.str(&m.client_id);
+            w.str(&m.client_host);
+            w.u64(m.session_timeout.as_millis() as u64);
+            w.u64(m.rebalance_timeout.as_millis() as u64);
+            w.str(&m.protocol_type);
+            w.len(m.protocols.len());
+            for (name, meta) in &m.protocols {
+                w.str(name);
+                w.bytes(meta);
+            }
+            w.bytes(&m.assignment);
+        }
+        true
+    }
+
+    /// A Stable group from [`snapshot`]; every member's session restarts now.
+    pub(crate) fn restore(r: &mut Reader<'_>, now: Instant) -> DecodeResult<Group> {
+        let mut g = Group::new();
+        g.state = GroupState::Stable;
+        g.generation = r.i32()?;
+        g.protocol_type = r.opt_str()?;
+        g.protocol_name = r.opt_str()?;
+        g.leader = r.opt_str()?;
+        for _ in 0..r.len(40)? {
+            let id = r.str()?;
+            let group_instance_id = r.opt_str()?;
+            let client_id = r.str()?;
+            let client_host = r.str()?;
+            let session_timeout = Duration::from_millis(r.u64()?);
+            let rebalance_timeout = Duration::from_millis(r.u64()?);
+            let protocol_type = r.str()?;
+            let mut protocols = Vec::new();
+            for _ in 0..r.len(8)? {
+                protocols.push((r.str()?, r.bytes()?));
+            }
+            let assignment = r.bytes()?;
+            if let Some(i) = &group_instance_id {
+                g.static_members.insert(i.clone(), id.clone());
+            }
+            g.join_order.push(id.clone());
+            g.members.insert(
+                id,
+                Member {
+                    group_instance_id,
+                    client_id,
+                    client_host,
+                    session_timeout,
+                    rebalance_timeout,
+                    protocol_type,
+                    protocols,
+                    assignment,
+                    last_seen: now,
+                    join_waiter: None,
+                    sync_waiter: None,
+                },
+            );
+        }
+        if g.members.is_empty() {
+            return Err("a stored classic group has no members".into());
+        }
+        Ok(g)
     }
 
     pub(crate) fn protocol_type(&self) -> &str {
@@ -628,7 +727,7 @@ impl Group {
 
     /// OffsetCommit from a member: who may commit, as Kafka's classic coordinator decides.
     pub(crate) fn check_commit(&mut self, generation_id: i32, member_id: &str, now: Instant) -> Result<(), i16> {
-        if generation_id < 0 && member_id.is_empty() && self.state == GroupState::Empty {
+        if generation_id < 0 && self.state == GroupState::Empty {
             return Ok(());
         }
         if !self.members.contains_key(member_id) {

@@ -7,11 +7,17 @@
 //! SyncGroup, Heartbeat, LeaveGroup, with session and rebalance timeouts and
 //! static membership), committed offsets in the metadata store (also for
 //! consumers that only `assign()`), and the admin views (list, describe,
-//! delete). Not built: the KIP-848 consumer protocol.
+//! delete), and the KIP-848 consumer protocol ([`consumer`]:
+//! ConsumerGroupHeartbeat with server-side [`assignor`]s). A group id is
+//! either classic or consumer while it has members.
 //!
-//! Membership is held in memory by this broker (it coordinates every group
-//! on a single node); offsets are durable. A restart empties the groups and
-//! clients rejoin.
+//! Membership is held in memory and written to the metadata store
+//! ([`oxbow_meta_store::GroupStateStore`]) by the ticker within
+//! [`TICK_MS`] of each change, under a per-group lease that fences a previous
+//! owner. On start the coordinator loads every group it can lease, so after
+//! a crash members continue with their member ids, generations, epochs and
+//! assignments, without a rebalance. Classic groups are stored when Stable
+//! (a crash mid-rebalance restores the last completed generation).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,14 +27,22 @@ use bytes::Bytes;
 use oxbow_meta_store::{CommittedOffset, MetaError, MetaStore, PartitionKey};
 use tokio::time::Instant;
 
+pub mod assignor;
 pub mod classic;
+pub mod consumer;
+pub mod snapshot;
 use classic::Group;
 pub use classic::{
     codes, GroupConfig, GroupDescription, GroupState, JoinRequest, JoinResponse, MemberDescription, SyncResponse,
 };
+use consumer::{ConsumerGroup, ConsumerHeartbeat, ConsumerHeartbeatResponse};
 
-/// How often session expiries and rebalance deadlines are checked.
-const TICK_MS: u64 = 100;
+/// How often session expiries and rebalance deadlines are checked, and
+/// changed group state is written to the store.
+pub const TICK_MS: u64 = 100;
+/// Group lease length in the store, and how often a held lease is renewed.
+pub const GROUP_LEASE_MS: i64 = 30_000;
+pub const GROUP_LEASE_RENEW_MS: i64 = 10_000;
 /// Extra time a Join/Sync waits beyond the rebalance timeout before giving up.
 const WAIT_MARGIN_MS: u64 = 5_000;
 
@@ -50,6 +64,10 @@ pub enum GroupError {
     RebalanceInProgress,
     #[error("group {0} still has members")]
     NonEmptyGroup(String),
+    #[error("member epoch {0} is stale")]
+    StaleMemberEpoch(i32),
+    #[error("member epoch {0} is fenced")]
+    FencedMemberEpoch(i32),
     #[error(transparent)]
     Store(#[from] MetaError),
 }
@@ -64,6 +82,8 @@ impl GroupError {
             GroupError::GroupIdNotFound(_) => 69,
             GroupError::RebalanceInProgress => 27,
             GroupError::NonEmptyGroup(_) => 68,
+            GroupError::StaleMemberEpoch(_) => consumer::codes::STALE_MEMBER_EPOCH,
+            GroupError::FencedMemberEpoch(_) => consumer::codes::FENCED_MEMBER_EPOCH,
             GroupError::Store(MetaError::UnknownTopicOrPartition) => 3,
             // The coordinator cannot reach its state: clients look it up again and retry.
             GroupError::Store(_) => 15,
@@ -75,6 +95,21 @@ pub struct GroupCoordinator {
     meta: Arc<dyn MetaStore>,
     config: GroupConfig,
     groups: Mutex<HashMap<String, Group>>,
+    /// KIP-848 groups. Lock order: `groups` before `consumer_groups`.
+    consumer_groups: Mutex<HashMap<String, ConsumerGroup>>,
+    /// What was last written to the store, and the leases held. One writer at a time.
+    durable: tokio::sync::Mutex<Durable>,
+}
+
+#[derive(Default)]
+struct Durable {
+    saved: HashMap<String, Vec<u8>>,
+    /// Group -> (lease epoch, when it was last renewed, ms).
+    leases: HashMap<String, (i64, i64)>,
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// One group as ListGroups reports it.
@@ -82,12 +117,46 @@ pub struct GroupCoordinator {
 pub struct GroupListing {
     pub group_id: String,
     pub protocol_type: String,
-    pub state: GroupState,
+    /// Kafka's state name ("Stable", "Empty", "Reconciling", ...).
+    pub state: &'static str,
+    /// "classic" or "consumer" (ListGroups v5).
+    pub group_type: &'static str,
+}
+
+/// One KIP-848 member as ConsumerGroupDescribe reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerMemberDescription {
+    pub member_id: String,
+    pub instance_id: Option<String>,
+    pub rack_id: Option<String>,
+    pub member_epoch: i32,
+    pub client_id: String,
+    pub client_host: String,
+    pub subscribed_topic_names: Vec<String>,
+    pub subscribed_topic_regex: Option<String>,
+    pub assignment: assignor::Assignment,
+    pub target_assignment: assignor::Assignment,
+}
+
+/// One KIP-848 group as ConsumerGroupDescribe reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroupDescription {
+    pub state: &'static str,
+    pub group_epoch: i32,
+    pub assignment_epoch: i32,
+    pub assignor_name: String,
+    pub members: Vec<ConsumerMemberDescription>,
 }
 
 impl GroupCoordinator {
     pub fn new(meta: Arc<dyn MetaStore>, config: GroupConfig) -> Arc<Self> {
-        Arc::new(GroupCoordinator { meta, config, groups: Mutex::new(HashMap::new()) })
+        Arc::new(GroupCoordinator {
+            meta,
+            config,
+            groups: Mutex::new(HashMap::new()),
+            consumer_groups: Mutex::new(HashMap::new()),
+            durable: tokio::sync::Mutex::new(Durable::default()),
+        })
     }
 
     /// Starts the task that expires sessions and ends overdue join phases.
@@ -99,12 +168,157 @@ impl GroupCoordinator {
                 tick.tick().await;
                 let Some(this) = weak.upgrade() else { return };
                 this.tick(Instant::now());
+                this.persist().await;
             }
         });
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Group>> {
         self.groups.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Loads every stored group this broker can lease (call before serving).
+    /// Returns how many groups were restored.
+    pub async fn load(&self) -> Result<usize, MetaError> {
+        let owner = &self.config.coordinator_owner;
+        let mut durable = self.durable.lock().await;
+        let mut restored = 0;
+        for (id, bytes) in self.meta.load_group_states().await? {
+            let now_ms = wall_ms();
+            let Some(epoch) = self.meta.acquire_group_lease(&id, owner, now_ms, GROUP_LEASE_MS).await? else {
+                tracing::info!(group = %id, "group is leased by another coordinator; not loaded");
+                continue;
+            };
+            durable.leases.insert(id.clone(), (epoch, now_ms));
+            match self.decode_group(&id, &bytes) {
+                Ok(()) => {
+                    restored += 1;
+                    durable.saved.insert(id, bytes);
+                }
+                Err(e) => tracing::warn!(group = %id, error = %e, "stored group state unreadable; group starts empty"),
+            }
+        }
+        Ok(restored)
+    }
+
+    fn decode_group(&self, id: &str, bytes: &[u8]) -> snapshot::DecodeResult<()> {
+        let mut r = snapshot::Reader(bytes);
+        let version = r.u8()?;
+        if version != snapshot::FORMAT_VERSION {
+            return Err(format!("unknown group state format {version}"));
+        }
+        let now = Instant::now();
+        match r.u8()? {
+            snapshot::KIND_CLASSIC => {
+                let g = Group::restore(&mut r, now)?;
+                self.lock().insert(id.to_string(), g);
+            }
+            snapshot::KIND_CONSUMER => {
+                let g = ConsumerGroup::restore(&mut r, now, &self.config)?;
+                self.lock_consumer().insert(id.to_string(), g);
+            }
+            kind => return Err(format!("unknown group kind {kind}")),
+        }
+        Ok(())
+    }
+
+    /// Writes groups whose durable state changed since the last write (and
+    /// clears groups that are gone), renewing leases as they come due.
+    pub async fn persist(&self) {
+        // group id -> Some(state) to store, None to clear; groups mid-rebalance keep their last state.
+        let mut changes: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+        let mut present: std::collections::HashSet<String> = std::collections::HashSet::new();
+        {
+            let classic = self.lock();
+            for (id, g) in classic.iter() {
+                present.insert(id.clone());
+                let mut w = snapshot::Writer(vec![snapshot::FORMAT_VERSION, snapshot::KIND_CLASSIC]);
+                if g.snapshot(&mut w) {
+                    changes.push((id.clone(), Some(w.0)));
+                } else if g.state == GroupState::Empty && g.is_empty() {
+                    changes.push((id.clone(), None));
+                }
+            }
+        }
+        {
+            let consumer = self.lock_consumer();
+            for (id, g) in consumer.iter() {
+                present.insert(id.clone());
+                if g.is_empty() {
+                    changes.push((id.clone(), None));
+                } else {
+                    let mut w = snapshot::Writer(vec![snapshot::FORMAT_VERSION, snapshot::KIND_CONSUMER]);
+                    g.snapshot(&mut w);
+                    changes.push((id.clone(), Some(w.0)));
+                }
+            }
+        }
+        let mut durable = self.durable.lock().await;
+        changes.extend(durable.saved.keys().filter(|id| !present.contains(*id)).map(|id| (id.clone(), None)));
+        let owner = &self.config.coordinator_owner;
+        for (id, state) in changes {
+            if durable.saved.get(&id) == state.as_ref() {
+                continue;
+            }
+            let Some(epoch) = self.lease(&mut durable, &id).await else { continue };
+            match self.meta.save_group_state(&id, owner, epoch, state.clone()).await {
+                Ok(true) => match state {
+                    Some(s) => {
+                        durable.saved.insert(id, s);
+                    }
+                    None => {
+                        durable.saved.remove(&id);
+                        durable.leases.remove(&id);
+                    }
+                },
+                Ok(false) => {
+                    tracing::warn!(group = %id, "group lease lost to another coordinator; state not written");
+                    durable.leases.remove(&id);
+                }
+                Err(e) => tracing::warn!(group = %id, error = %e, "group state not written; retrying"),
+            }
+        }
+        // Keep the leases of stored groups alive.
+        let now_ms = wall_ms();
+        let due: Vec<String> = durable
+            .leases
+            .iter()
+            .filter(|(id, (_, at))| durable.saved.contains_key(*id) && now_ms - at >= GROUP_LEASE_RENEW_MS)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            durable.leases.remove(&id);
+            self.lease(&mut durable, &id).await;
+        }
+    }
+
+    /// The lease epoch for `group_id`, taking or renewing the lease if needed.
+    async fn lease(&self, durable: &mut Durable, group_id: &str) -> Option<i64> {
+        let now_ms = wall_ms();
+        if let Some((epoch, at)) = durable.leases.get(group_id) {
+            if now_ms - at < GROUP_LEASE_RENEW_MS {
+                return Some(*epoch);
+            }
+        }
+        let owner = &self.config.coordinator_owner;
+        match self.meta.acquire_group_lease(group_id, owner, now_ms, GROUP_LEASE_MS).await {
+            Ok(Some(epoch)) => {
+                durable.leases.insert(group_id.to_string(), (epoch, now_ms));
+                Some(epoch)
+            }
+            Ok(None) => {
+                tracing::warn!(group = %group_id, "group is leased by another coordinator");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(group = %group_id, error = %e, "group lease not renewed");
+                None
+            }
+        }
+    }
+
+    fn lock_consumer(&self) -> MutexGuard<'_, HashMap<String, ConsumerGroup>> {
+        self.consumer_groups.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn tick(&self, now: Instant) {
@@ -114,11 +328,129 @@ impl GroupCoordinator {
         }
         // An Empty group has nothing in memory worth keeping; its offsets stay in the store.
         groups.retain(|_, g| !(g.state == GroupState::Empty && g.is_empty()));
+        drop(groups);
+        let mut consumer = self.lock_consumer();
+        for group in consumer.values_mut() {
+            group.tick(now);
+        }
+        consumer.retain(|_, g| !g.is_empty());
+    }
+
+    /// Whether `group_id` is a consumer (KIP-848) group with members.
+    fn is_active_consumer_group(&self, group_id: &str) -> bool {
+        self.lock_consumer().get(group_id).is_some_and(|g| !g.is_empty())
+    }
+
+    /// ConsumerGroupHeartbeat (KIP-848).
+    pub async fn consumer_heartbeat(&self, req: ConsumerHeartbeat) -> ConsumerHeartbeatResponse {
+        if let Err(resp) = consumer::validate(&req, &self.config) {
+            return resp;
+        }
+        // Subscriptions are resolved against the topics in the store on every
+        // heartbeat, so new topics and partitions reach the assignor.
+        let topics = match self.meta.topics().await {
+            Ok(t) => t.into_iter().map(|t| (t.name, (t.id, t.partition_count))).collect(),
+            Err(e) => {
+                return ConsumerHeartbeatResponse::error(GroupError::Store(e).code(), "metadata store unavailable")
+            }
+        };
+        let classic = self.lock();
+        if classic.get(&req.group_id).is_some_and(|g| !(g.state == GroupState::Empty && g.is_empty())) {
+            return ConsumerHeartbeatResponse::error(
+                consumer::codes::GROUP_ID_NOT_FOUND,
+                format!("Group {} is not a consumer group.", req.group_id),
+            );
+        }
+        let mut groups = self.lock_consumer();
+        drop(classic);
+        if req.member_epoch != 0 && !groups.contains_key(&req.group_id) {
+            return ConsumerHeartbeatResponse::error(
+                consumer::codes::UNKNOWN_MEMBER_ID,
+                format!("Member {} is not a member of group {}.", req.member_id, req.group_id),
+            );
+        }
+        let group = groups.entry(req.group_id.clone()).or_default();
+        group.heartbeat(req, &topics, Instant::now(), &self.config)
+    }
+
+    /// ConsumerGroupDescribe: Err((code, message)) for a missing or classic group.
+    pub async fn describe_consumer_group(&self, group_id: &str) -> Result<ConsumerGroupDescription, (i16, String)> {
+        if let Some(g) = self.lock_consumer().get(group_id) {
+            let empty = assignor::Assignment::new();
+            return Ok(ConsumerGroupDescription {
+                state: consumer::state_name(g),
+                group_epoch: g.group_epoch,
+                assignment_epoch: g.assignment_epoch,
+                assignor_name: g.assignor.clone(),
+                members: g
+                    .members
+                    .values()
+                    .map(|m| ConsumerMemberDescription {
+                        member_id: m.member_id.clone(),
+                        instance_id: m.instance_id.clone(),
+                        rack_id: m.rack_id.clone(),
+                        member_epoch: m.member_epoch,
+                        client_id: m.client_id.clone(),
+                        client_host: m.client_host.clone(),
+                        subscribed_topic_names: m.subscribed_topic_names.clone(),
+                        subscribed_topic_regex: m.subscribed_topic_regex.clone(),
+                        assignment: m.assigned.clone(),
+                        target_assignment: g.target.get(&m.member_id).unwrap_or(&empty).clone(),
+                    })
+                    .collect(),
+            });
+        }
+        let not_found = consumer::codes::GROUP_ID_NOT_FOUND;
+        if self.lock().contains_key(group_id) {
+            return Err((not_found, format!("Group {group_id} is not a consumer group.")));
+        }
+        match self.group_exists(group_id).await {
+            // A group with only committed offsets is an Empty group with no type yet.
+            Ok(true) => Err((not_found, format!("Group {group_id} is not a consumer group."))),
+            Ok(false) => Err((not_found, format!("Group {group_id} not found."))),
+            Err(e) => Err((e.code(), e.to_string())),
+        }
+    }
+
+    /// OffsetFetch v9 for a consumer group: a member that names itself must
+    /// send its current epoch (admin fetches send no member id).
+    pub fn authorize_fetch(
+        &self,
+        group_id: &str,
+        member_id: Option<&str>,
+        member_epoch: i32,
+    ) -> Result<(), GroupError> {
+        let member_id = member_id.unwrap_or("");
+        if member_id.is_empty() && member_epoch < 0 {
+            return Ok(());
+        }
+        match self.lock_consumer().get(group_id) {
+            Some(g) => self.member_epoch_result(g.check_member_epoch(member_id, member_epoch), member_id, member_epoch),
+            None => Ok(()),
+        }
+    }
+
+    fn member_epoch_result(&self, code: i16, member_id: &str, epoch: i32) -> Result<(), GroupError> {
+        match code {
+            consumer::codes::NONE => Ok(()),
+            consumer::codes::STALE_MEMBER_EPOCH => Err(GroupError::StaleMemberEpoch(epoch)),
+            consumer::codes::FENCED_MEMBER_EPOCH => Err(GroupError::FencedMemberEpoch(epoch)),
+            _ => Err(GroupError::UnknownMemberId(member_id.to_string())),
+        }
     }
 
     pub async fn join(&self, req: JoinRequest) -> JoinResponse {
         if req.group_id.is_empty() {
             return JoinResponse { error_code: codes::INVALID_GROUP_ID, generation_id: -1, ..Default::default() };
+        }
+        if self.is_active_consumer_group(&req.group_id) {
+            // Kafka refuses classic members in a non-empty consumer group it may not convert.
+            return JoinResponse {
+                error_code: codes::INCONSISTENT_GROUP_PROTOCOL,
+                member_id: req.member_id,
+                generation_id: -1,
+                ..Default::default()
+            };
         }
         let wait_ms = req.rebalance_timeout_ms.max(req.session_timeout_ms).max(0) as u64 + WAIT_MARGIN_MS;
         let member_id = req.member_id.clone();
@@ -195,12 +527,25 @@ impl GroupCoordinator {
             .map(|(id, g)| GroupListing {
                 group_id: id.clone(),
                 protocol_type: g.protocol_type().to_string(),
-                state: g.state,
+                state: g.state.name(),
+                group_type: "classic",
             })
             .collect();
+        let consumer = self.lock_consumer();
+        out.extend(consumer.iter().filter(|(id, _)| !groups.contains_key(*id)).map(|(id, g)| GroupListing {
+            group_id: id.clone(),
+            protocol_type: "consumer".to_string(),
+            state: consumer::state_name(g),
+            group_type: "consumer",
+        }));
         for id in with_offsets {
-            if !groups.contains_key(&id) {
-                out.push(GroupListing { group_id: id, protocol_type: String::new(), state: GroupState::Empty });
+            if !groups.contains_key(&id) && !consumer.contains_key(&id) {
+                out.push(GroupListing {
+                    group_id: id,
+                    protocol_type: String::new(),
+                    state: GroupState::Empty.name(),
+                    group_type: "classic",
+                });
             }
         }
         out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
@@ -208,7 +553,12 @@ impl GroupCoordinator {
     }
 
     /// None when the group does not exist at all (Kafka reports it as Dead).
+    /// A consumer group is Dead here too, as Kafka 4 answers DescribeGroups
+    /// for a group that is not classic.
     pub async fn describe_group(&self, group_id: &str) -> Result<Option<GroupDescription>, GroupError> {
+        if self.lock_consumer().contains_key(group_id) {
+            return Ok(None);
+        }
         if let Some(g) = self.lock().get(group_id) {
             return Ok(Some(g.describe()));
         }
@@ -222,6 +572,9 @@ impl GroupCoordinator {
 
     /// DeleteGroups for one group: only an Empty group can go; its offsets go with it.
     pub async fn delete_group(&self, group_id: &str) -> Result<(), GroupError> {
+        if self.is_active_consumer_group(group_id) {
+            return Err(GroupError::NonEmptyGroup(group_id.to_string()));
+        }
         let in_memory = {
             let groups = self.lock();
             match groups.get(group_id) {
@@ -248,8 +601,8 @@ impl GroupCoordinator {
     }
 
     /// Checks who may commit, as Kafka's classic coordinator does for a
-    /// group with no members: generation -1 with no member id is a simple
-    /// commit; anything claiming membership is refused.
+    /// group with no members: generation -1 is a simple commit; a positive
+    /// generation claims membership and is refused.
     /// An empty group id is valid here, as Kafka allows it for offset APIs.
     pub async fn authorize_commit(
         &self,
@@ -257,6 +610,10 @@ impl GroupCoordinator {
         generation_id: i32,
         member_id: &str,
     ) -> Result<(), GroupError> {
+        if let Some(g) = self.lock_consumer().get(group_id).filter(|g| !g.is_empty()) {
+            // KIP-848: the member must exist and send its current member epoch.
+            return self.member_epoch_result(g.check_member_epoch(member_id, generation_id), member_id, generation_id);
+        }
         if let Some(group) = self.lock().get_mut(group_id) {
             return group.check_commit(generation_id, member_id, Instant::now()).map_err(|code| match code {
                 codes::UNKNOWN_MEMBER_ID => GroupError::UnknownMemberId(member_id.to_string()),
@@ -264,7 +621,10 @@ impl GroupCoordinator {
                 _ => GroupError::IllegalGeneration(generation_id),
             });
         }
-        if generation_id < 0 && member_id.is_empty() {
+        // Generation -1 is a commit from outside group management (admin, or
+        // a consumer that only assigns; KIP-848 clients send their member id
+        // too): Kafka accepts it whenever the group has no members.
+        if generation_id < 0 {
             return Ok(());
         }
         if self.group_exists(group_id).await? {

@@ -15,8 +15,10 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub mod group_state;
 pub mod producer;
 mod sqlite;
+pub use group_state::GroupStateStore;
 pub use sqlite::SqliteMetaStore;
 
 #[cfg(any(test, feature = "conformance"))]
@@ -175,7 +177,8 @@ pub struct CommittedOffset {
 }
 
 #[async_trait]
-pub trait MetaStore: Send + Sync + 'static {
+/// Group membership state ([`GroupStateStore`]) lives in the same store.
+pub trait MetaStore: GroupStateStore + Send + Sync + 'static {
     // ---- cluster and brokers ----
     /// The cluster id, created on first call and stable afterwards.
     async fn cluster_id(&self) -> MetaResult<String>;

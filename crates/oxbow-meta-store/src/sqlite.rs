@@ -40,6 +40,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_initial", sql: include_str!("../sql/sqlite/0001_initial.sql") },
     Migration { version: 2, name: "0002_group_offsets", sql: include_str!("../sql/sqlite/0002_group_offsets.sql") },
+    Migration { version: 3, name: "0003_group_state", sql: include_str!("../sql/sqlite/0003_group_state.sql") },
 ];
 
 /// Read-only connections kept for the read methods.
@@ -913,6 +914,82 @@ fn delete_group_offsets_tx(conn: &Connection, group_id: &str, partitions: &[Part
 // ---------------------------------------------------------------------------
 
 #[async_trait]
+impl crate::GroupStateStore for SqliteMetaStore {
+    async fn acquire_group_lease(
+        &self,
+        group_id: &str,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> MetaResult<Option<i64>> {
+        let (group_id, owner) = (group_id.to_string(), owner.to_string());
+        self.write(move |tx| {
+            let current: Option<(String, i64, i64)> = tx
+                .query_row(
+                    "SELECT lease_owner, lease_epoch, lease_expires_ms FROM group_state WHERE group_id = ?1",
+                    [&group_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(db_err)?;
+            let epoch = match current {
+                Some((o, _, expires)) if o != owner && expires > now_ms => return Ok(None),
+                Some((o, epoch, _)) if o == owner => epoch,
+                Some((_, epoch, _)) => epoch + 1,
+                None => 1,
+            };
+            tx.execute(
+                "INSERT INTO group_state (group_id, lease_owner, lease_epoch, lease_expires_ms, state)
+                 VALUES (?1, ?2, ?3, ?4, NULL)
+                 ON CONFLICT (group_id) DO UPDATE SET
+                     lease_owner = excluded.lease_owner,
+                     lease_epoch = excluded.lease_epoch,
+                     lease_expires_ms = excluded.lease_expires_ms",
+                params![group_id, owner, epoch, now_ms.saturating_add(lease_ms)],
+            )
+            .map_err(db_err)?;
+            Ok(Some(epoch))
+        })
+        .await
+    }
+
+    async fn save_group_state(
+        &self,
+        group_id: &str,
+        owner: &str,
+        epoch: i64,
+        state: Option<Vec<u8>>,
+    ) -> MetaResult<bool> {
+        if state.as_ref().is_some_and(|s| s.len() > crate::group_state::GROUP_STATE_BYTES_MAX) {
+            return Err(MetaError::Unavailable(format!("group state of {group_id} exceeds the size limit")));
+        }
+        let (group_id, owner) = (group_id.to_string(), owner.to_string());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE group_state SET state = ?4 WHERE group_id = ?1 AND lease_owner = ?2 AND lease_epoch = ?3",
+                    params![group_id, owner, epoch, state],
+                )
+                .map_err(db_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn load_group_states(&self) -> MetaResult<Vec<(String, Vec<u8>)>> {
+        self.read(|tx| {
+            tx.prepare_cached("SELECT group_id, state FROM group_state WHERE state IS NOT NULL ORDER BY group_id")
+                .map_err(db_err)?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db_err)?
+                .collect::<Result<_, _>>()
+                .map_err(db_err)
+        })
+        .await
+    }
+}
+
+#[async_trait]
 impl MetaStore for SqliteMetaStore {
     async fn cluster_id(&self) -> MetaResult<String> {
         const GET: &str = "SELECT value FROM meta WHERE key = 'cluster_id'";
@@ -1365,6 +1442,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = store_in(&dir);
         crate::conformance::run_all(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_state_conformance() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store_in(&dir);
+        crate::group_state::conformance::run_all(&store).await;
     }
 
     fn topic(name: &str, partitions: i32) -> NewTopic {

@@ -17,19 +17,18 @@ pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: ListGroups
     let wanted_state = |state: &str| {
         req.states_filter.is_empty() || req.states_filter.iter().any(|f| f.as_str().eq_ignore_ascii_case(state))
     };
-    // Every group here is a classic group.
     let wanted_type =
-        req.types_filter.is_empty() || req.types_filter.iter().any(|t| t.as_str().eq_ignore_ascii_case("classic"));
+        |ty: &str| req.types_filter.is_empty() || req.types_filter.iter().any(|t| t.as_str().eq_ignore_ascii_case(ty));
     ListGroupsResponse::default().with_groups(
         groups
             .into_iter()
-            .filter(|g| wanted_type && wanted_state(g.state.name()))
+            .filter(|g| wanted_type(g.group_type) && wanted_state(g.state))
             .map(|g| {
                 ListedGroup::default()
                     .with_group_id(GroupId(s(&g.group_id)))
                     .with_protocol_type(s(&g.protocol_type))
-                    .with_group_state(s(g.state.name()))
-                    .with_group_type(s("classic"))
+                    .with_group_state(s(g.state))
+                    .with_group_type(s(g.group_type))
             })
             .collect(),
     )

@@ -77,6 +77,12 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: OffsetFetch
         for g in req.groups {
             let wanted = g.topics.map(|ts| ts.into_iter().map(|t| (t.name, t.partition_indexes)).collect());
             let group = OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
+            // v9: a consumer-protocol member fetching for its group must send its current epoch.
+            let member = g.member_id.as_ref().map(|m| m.as_str());
+            if let Err(e) = broker.groups.authorize_fetch(g.group_id.0.as_str(), member, g.member_epoch) {
+                groups.push(group.with_error_code(e.code()));
+                continue;
+            }
             groups.push(match fetch_group(broker, g.group_id.0.as_str(), wanted).await {
                 Err(code) => group.with_error_code(code),
                 Ok(topics) => group.with_topics(
