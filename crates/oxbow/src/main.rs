@@ -159,10 +159,11 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
         })?,
         // The default port may be held by another `oxbow up` on this machine: take any free one
         // and say so, rather than refusing to start a broker whose Kafka port was free.
+        // (Said on the "api listening on" line, not on stderr, which carries one-line start-up errors.)
         None => match tokio::net::TcpListener::bind(DEFAULT_API_LISTEN).await {
             Ok(l) => l,
             Err(e) => {
-                tracing::warn!(error = %e, "{DEFAULT_API_LISTEN} is not available for the API; using a free port");
+                tracing::debug!(error = %e, "{DEFAULT_API_LISTEN} is not available for the API; using a free port");
                 tokio::net::TcpListener::bind("127.0.0.1:0").await?
             }
         },
