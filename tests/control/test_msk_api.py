@@ -280,6 +280,47 @@ def test_cross_account_cluster_policy(api):
     assert f"arn:aws:iam::{bob.account}:user/bob kafka:GetBootstrapBrokers {arn} Allowed 200" in audit
 
 
+def test_scram_login_through_secret_association(api, pki):
+    """Seed 001's journey: a SCRAM cluster, a secret, an association, a kcat SASL_SSL login."""
+    kafka = api.client()
+    arn = create_and_wait(api, unique("login"), brokers=2,
+                          ClientAuthentication={"Sasl": {"Scram": {"Enabled": True}}, "Unauthenticated": {"Enabled": False}},
+                          EncryptionInfo={"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": True}})
+    boot = kafka.get_bootstrap_brokers(ClusterArn=arn)
+    assert "BootstrapBrokerString" not in boot and "BootstrapBrokerStringTls" not in boot
+    scram_boot = boot["BootstrapBrokerStringSaslScram"]
+    assert len(scram_boot.split(",")) == 2
+    password = "pw-" + uuid.uuid4().hex
+    name = "AmazonMSK_" + unique("alice")
+    secret = api.cli_json("secretsmanager", "create-secret", "--name", name,
+                          "--secret-string", json.dumps({"username": "alice", "password": password}))["ARN"]
+
+    def login(pw: str, *extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [KCAT, "-b", scram_boot, "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=SCRAM-SHA-512",
+             "-X", "sasl.username=alice", "-X", f"sasl.password={pw}", "-X", f"ssl.ca.location={pki / 'server.crt'}",
+             "-m", "10", *extra], capture_output=True, timeout=60)
+
+    assert login(password, "-L").returncode != 0, "no login before the secret is associated"
+    out = api.cli_json("kafka", "batch-associate-scram-secret", "--cluster-arn", arn, "--secret-arn-list", secret)
+    assert not out.get("UnprocessedScramSecrets")
+    meta = login(password, "-L", "-J")
+    assert meta.returncode == 0, meta.stderr
+    brokers = json.loads(meta.stdout)["brokers"]
+    assert sorted(f"{b['name'].rsplit('/', 1)[0]}" for b in brokers) == sorted(scram_boot.split(","))
+    topic = unique("scram")
+    p = subprocess.run([KCAT, "-b", scram_boot, "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=SCRAM-SHA-512",
+                        "-X", "sasl.username=alice", "-X", f"sasl.password={password}",
+                        "-X", f"ssl.ca.location={pki / 'server.crt'}", "-P", "-t", topic],
+                       input=b"secret-hello\n", capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    c = login(password, "-C", "-t", topic, "-o", "beginning", "-e", "-q")
+    assert c.returncode == 0 and c.stdout.split() == [b"secret-hello"], c.stderr
+    assert login(password + "x", "-L").returncode != 0, "a wrong password is refused"
+    kafka.batch_disassociate_scram_secret(ClusterArn=arn, SecretArnList=[secret])
+    assert login(password, "-L").returncode != 0, "no login once the secret is disassociated"
+
+
 def test_secrets_and_scram_association(api):
     sm = api.client("secretsmanager")
     kafka = api.client()

@@ -36,6 +36,8 @@ pub struct BrokerConfig {
     pub fetch_max_bytes: i32,
     pub log: LogConfig,
     pub groups: oxbow_groups::GroupConfig,
+    /// Listeners, TLS, SASL and authorization (`crate::security`).
+    pub security: crate::security::SecurityConfig,
     /// Configs set explicitly (for DescribeConfigs' source column).
     pub explicitly_set: BTreeMap<String, String>,
 }
@@ -64,6 +66,7 @@ impl Default for BrokerConfig {
             fetch_max_bytes: 57_671_680,
             log: LogConfig::default(),
             groups: oxbow_groups::GroupConfig::default(),
+            security: Default::default(),
             explicitly_set: BTreeMap::new(),
         }
     }
@@ -160,6 +163,7 @@ impl BrokerConfig {
             "oxbow.batch.decompressed.bytes.max" => {
                 self.log.decompressed_bytes_max = at_least(name, parse(name, value)?, 1024)?
             }
+            _ if crate::security::SecurityConfig::knows(name) => self.security.set(name, value)?,
             _ => return Err(format!("unknown broker config {name}")),
         }
         self.explicitly_set.insert(name.to_string(), value.to_string());

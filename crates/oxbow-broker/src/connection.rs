@@ -10,16 +10,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::dispatch::{self, Reply};
+use crate::security::sasl::Session;
 use crate::Broker;
 
-pub async fn run(socket: TcpStream, peer: SocketAddr, broker: Arc<Broker>) {
-    let (mut rd, wr) = socket.into_split();
+/// Serves one connection (plain TCP or TLS) whose peer is described by `session`.
+pub async fn run<S>(socket: S, peer: SocketAddr, broker: Arc<Broker>, mut session: Session)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, wr) = tokio::io::split(socket);
     let (tx, mut rx) = mpsc::channel::<JoinHandle<Reply>>(broker.config.connection_in_flight_requests_max);
 
     let writer = tokio::spawn(async move {
@@ -77,10 +81,11 @@ pub async fn run(socket: TcpStream, peer: SocketAddr, broker: Arc<Broker>) {
             Ok(Ok(_)) => {}
             _ => break,
         }
-        let reply = dispatch::dispatch(&broker, Bytes::from(frame), peer).await;
+        let reply = dispatch::dispatch(&broker, Bytes::from(frame), peer, &mut session).await;
         // Produce batches now count against the log engine's queue budget.
         drop(reserved);
-        let close = matches!(reply, dispatch::Started::Close);
+        // A failed authentication is answered, then the connection closes (as Kafka does).
+        let close = matches!(reply, dispatch::Started::Close) || session.close_after_reply;
         let handle = match reply {
             dispatch::Started::Deferred(fut) => tokio::spawn(fut),
             dispatch::Started::Close => tokio::spawn(async { Reply::Close }),

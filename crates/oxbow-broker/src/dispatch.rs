@@ -13,6 +13,8 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Decodable, Encodable};
 
 use crate::handlers;
+use crate::security::sasl::{self, Session};
+use crate::security::Listener;
 use crate::versions;
 use crate::Broker;
 
@@ -46,6 +48,10 @@ pub struct RequestContext {
     pub correlation_id: i32,
     pub client_id: Option<String>,
     pub peer: SocketAddr,
+    /// The authenticated principal ("User:alice", or "User:ANONYMOUS").
+    pub principal: Arc<str>,
+    /// The listener the request came in on (Metadata advertises its endpoint).
+    pub listener: Arc<Listener>,
 }
 
 /// Encodes a response body with its header for the request's version.
@@ -70,7 +76,13 @@ fn decode<T: Decodable>(ctx: &RequestContext, body: &mut Bytes) -> Option<T> {
     }
 }
 
-pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) -> Started {
+pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr, session: &mut Session) -> Started {
+    if session.raw_tokens {
+        return match sasl::raw_token(broker, session, peer, frame).await {
+            Some(reply) => Started::ready(Reply::Frame(reply)),
+            None => Started::Close,
+        };
+    }
     let prefix = match oxbow_codec::frame::peek_header_prefix(&frame) {
         Ok(p) => p,
         Err(_) => return Started::Close,
@@ -90,12 +102,18 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) 
         tracing::info!(%peer, api = ?api_key, version = header.request_api_version, "unsupported api or version; closing connection");
         return Started::Close;
     }
+    if let Err(why) = session.admits(api_key) {
+        tracing::info!(%peer, api = ?api_key, reason = why, "closing connection");
+        return Started::Close;
+    }
     let ctx = RequestContext {
         api_key,
         api_version: header.request_api_version,
         correlation_id: header.correlation_id,
         client_id: header.client_id.as_ref().map(|s| s.to_string()),
         peer,
+        principal: session.principal.clone(),
+        listener: session.listener.clone(),
     };
     let body = &mut frame;
     macro_rules! simple {
@@ -148,6 +166,22 @@ pub async fn dispatch(broker: &Arc<Broker>, mut frame: Bytes, peer: SocketAddr) 
         // Join and Sync wait for other members: run them in the deferred part.
         ApiKey::JoinGroup => deferred!(join_group),
         ApiKey::SyncGroup => deferred!(sync_group),
+        // SASL runs in the ordered part: it changes the connection's session.
+        ApiKey::SaslHandshake => {
+            let Some(req) = decode(&ctx, body) else { return Started::Close };
+            let resp = sasl::handshake(broker, session, ctx.api_version, req);
+            Started::ready(encode_response(&ctx, &resp))
+        }
+        ApiKey::SaslAuthenticate => {
+            let Some(req) = decode(&ctx, body) else { return Started::Close };
+            let resp = sasl::authenticate(broker, session, peer, ctx.api_version, req).await;
+            Started::ready(encode_response(&ctx, &resp))
+        }
+        ApiKey::CreateAcls => simple!(create_acls),
+        ApiKey::DescribeAcls => simple!(describe_acls),
+        ApiKey::DeleteAcls => simple!(delete_acls),
+        ApiKey::DescribeUserScramCredentials => simple!(describe_user_scram_credentials),
+        ApiKey::AlterUserScramCredentials => simple!(alter_user_scram_credentials),
         // Anything else is neither advertised nor reachable (versions::SUPPORTED gates it above).
         _ => Started::Close,
     }

@@ -4,7 +4,7 @@
 //! broker through [`Broker`], which owns the log engine, the metadata store
 //! and a topic cache; they never touch sockets.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use oxbow_log::LogEngine;
@@ -17,6 +17,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod errors;
 pub mod handlers;
+pub mod security;
 pub mod server;
 pub mod topic_config;
 pub mod versions;
@@ -33,6 +34,13 @@ pub struct Broker {
     pub groups: Arc<oxbow_groups::GroupCoordinator>,
     /// Budget of `queued.max.request.bytes` shared by all connections.
     pub request_bytes: Arc<tokio::sync::Semaphore>,
+    /// Listeners' TLS/SASL settings, the ACL cache and the authorizer
+    /// (built from `config.security`; one shared value so other constructors add one line).
+    pub security: Arc<security::Security>,
+    /// Endpoints of the other brokers of this broker's cluster by listener name (node id, host,
+    /// port), set by the control plane's provisioner; Metadata answers a request with the peers
+    /// of the listener it came in on. Empty: peers come from the registrations in the store.
+    pub listener_peers: RwLock<BTreeMap<String, Vec<(i32, String, i32)>>>,
     topics: TopicCache,
 }
 
@@ -75,11 +83,29 @@ impl Broker {
         let meta = engine.meta().clone();
         let cluster_id = meta.cluster_id().await?;
         let request_bytes = Arc::new(tokio::sync::Semaphore::new(config.queued_max_request_bytes));
-        let broker = Broker { config, engine, meta, cluster_id, groups, request_bytes, topics: TopicCache::default() };
+        let security = Arc::new(security::Security::new(config.security.clone(), meta.clone()));
+        security.reload_acls().await?;
+        security.spawn_refresh();
+        let broker = Broker {
+            config,
+            engine,
+            meta,
+            cluster_id,
+            groups,
+            request_bytes,
+            security,
+            listener_peers: RwLock::default(),
+            topics: TopicCache::default(),
+        };
         for topic in broker.meta.topics().await? {
             broker.remember_topic(topic);
         }
         Ok(Arc::new(broker))
+    }
+
+    /// Replaces the peers Metadata lists (see `listener_peers`).
+    pub fn set_listener_peers(&self, peers: BTreeMap<String, Vec<(i32, String, i32)>>) {
+        *self.listener_peers.write().unwrap_or_else(|p| p.into_inner()) = peers;
     }
 
     pub fn remember_topic(&self, topic: TopicMeta) -> Arc<TopicMeta> {

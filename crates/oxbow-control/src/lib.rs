@@ -26,6 +26,7 @@ pub mod store;
 pub mod topics;
 pub mod util;
 
+use oxbow_broker::security::Protocol;
 use store::{AuditRow, Principal, Store};
 
 /// Largest request body accepted (MSK's biggest inputs, configurations, are far smaller).
@@ -50,11 +51,12 @@ pub struct DefaultIdentity {
     pub secret_access_key: String,
 }
 
-/// Where SCRAM credentials go when a secret is associated with a cluster
-/// (the broker's SCRAM credential store once SASL listeners exist).
+/// Where SCRAM credentials go when a secret is associated with a cluster: the
+/// cluster's SCRAM credential store (salted SCRAM-SHA-512), which its SASL listeners use.
+#[async_trait::async_trait]
 pub trait ScramCredentialSink: Send + Sync {
-    fn upsert(&self, cluster_id: &str, username: &str, password: &str) -> anyhow::Result<()>;
-    fn remove(&self, cluster_id: &str, username: &str) -> anyhow::Result<()>;
+    async fn upsert(&self, cluster_id: &str, username: &str, password: &str) -> anyhow::Result<()>;
+    async fn remove(&self, cluster_id: &str, username: &str) -> anyhow::Result<()>;
 }
 
 pub struct ControlPlane {
@@ -68,6 +70,8 @@ pub struct ControlPlane {
     /// Serialises read-modify-write of resource documents (clusters, configurations).
     pub(crate) mutate: tokio::sync::Mutex<()>,
     pub scram_sink: std::sync::RwLock<Option<Arc<dyn ScramCredentialSink>>>,
+    /// Whether `oxbow up` was given a certificate (`ssl.keystore.location`), which TLS listeners need.
+    pub tls_available: std::sync::atomic::AtomicBool,
 }
 
 /// An answer: status, extra headers, JSON body (None for an empty body).
@@ -117,7 +121,9 @@ impl ControlPlane {
             secret_key,
             mutate: tokio::sync::Mutex::new(()),
             scram_sink: std::sync::RwLock::new(None),
+            tls_available: std::sync::atomic::AtomicBool::new(false),
         };
+        *plane.scram_sink.write().unwrap_or_else(|p| p.into_inner()) = Some(plane.inprocess.clone());
         Ok((Arc::new(plane), created))
     }
 
@@ -370,9 +376,11 @@ impl ControlPlane {
     /// Returns the default cluster's ARN.
     pub async fn start(
         self: &Arc<Self>,
-        listener: TcpListener,
+        listeners: Vec<provision::BoundListener>,
         broker: Arc<oxbow_broker::Broker>,
     ) -> anyhow::Result<String> {
+        self.tls_available
+            .store(broker.config.security.ssl_keystore_location.is_some(), std::sync::atomic::Ordering::Relaxed);
         let identity = self.default_identity()?;
         let clusters = self.store.resources("cluster", None, None)?;
         let default = clusters.iter().find(|c| c.doc["_oxbow"]["default"].as_bool() == Some(true)).cloned();
@@ -425,8 +433,11 @@ impl ControlPlane {
         let wanted = spec.clone();
         spec.broker_count = 1;
         spec.server_properties = Vec::new();
-        let first = self.inprocess.adopt(spec, listener, broker).await?;
-        let mut endpoints = vec![first];
+        let mut endpoints = self.inprocess.adopt(spec, listeners, broker).await?;
+        let mut wanted = wanted;
+        // The default cluster keeps the listeners `oxbow up` was started with.
+        wanted.listeners = endpoints.iter().filter_map(|e| Protocol::parse(&e.listener)).collect();
+        wanted.listeners.dedup();
         if wanted.broker_count > 1 || !wanted.server_properties.is_empty() {
             endpoints = self.provisioner.apply(&wanted).await?;
         }
@@ -478,7 +489,7 @@ impl ControlPlane {
             }
         }
         self.store.put_resource(&c)?;
-        msk::push_scram_credentials(self, &c);
+        msk::push_scram_credentials(self, &c).await;
         Ok(())
     }
 

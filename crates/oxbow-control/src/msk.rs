@@ -16,6 +16,7 @@ use crate::provision::{ClusterSpec, NodeEndpoint};
 use crate::store::Resource;
 use crate::util::{iso8601, now_ms, parse_query};
 use crate::{Answer, Caller, ControlPlane};
+use oxbow_broker::security::Protocol;
 
 /// The Kafka versions a cluster may be created with: the protocol versions Oxbow's ApiVersions covers.
 pub const KAFKA_VERSIONS: &[&str] = &["3.6.0", "3.7.x", "3.8.x", "3.9.x"];
@@ -333,17 +334,26 @@ fn bool_at(v: &Value, path: &[&str]) -> Option<bool> {
     cur.as_bool()
 }
 
-/// Checks security settings against what this build can serve.
-fn check_security(encryption: Option<&Value>, auth: Option<&Value>) -> Result<(), Answer> {
+/// Checks security settings against what this process can serve: TLS listeners need the
+/// certificate `oxbow up` was given (`--set ssl.keystore.location=...`).
+fn check_security(plane: &ControlPlane, encryption: Option<&Value>, auth: Option<&Value>) -> Result<(), Answer> {
+    let tls = plane.tls_available.load(std::sync::atomic::Ordering::Relaxed);
+    let no_tls = |param: &str, what: &str| {
+        bad_param(
+            param,
+            &format!("{what} needs TLS listeners: start oxbow up with --set ssl.keystore.location=PEM (certificate and key)."),
+        )
+    };
     if let Some(e) = encryption {
-        match str_at(e, &["encryptionInTransit", "clientBroker"]) {
-            None | Some("PLAINTEXT") | Some("TLS_PLAINTEXT") => {}
-            Some(other) => {
-                return Err(bad_param(
-                    "encryptionInfo.encryptionInTransit.clientBroker",
-                    &format!("clientBroker {other} needs TLS listeners, which this Oxbow build does not have yet; use PLAINTEXT or TLS_PLAINTEXT."),
-                ))
+        if let Some(cb @ ("TLS" | "TLS_PLAINTEXT")) = str_at(e, &["encryptionInTransit", "clientBroker"]) {
+            if !tls {
+                return Err(no_tls("encryptionInfo.encryptionInTransit.clientBroker", &format!("clientBroker {cb}")));
             }
+        }
+    }
+    if let Some(a) = auth {
+        if bool_at(a, &["sasl", "scram", "enabled"]) == Some(true) && !tls {
+            return Err(no_tls("clientAuthentication.sasl.scram", "SASL/SCRAM"));
         }
     }
     if let Some(a) = auth {
@@ -444,7 +454,7 @@ async fn create_cluster(
         ));
     }
     let brokers = p.get("numberOfBrokerNodes").and_then(Value::as_i64).unwrap_or(0);
-    check_security(p.get("encryptionInfo"), p.get("clientAuthentication"))?;
+    check_security(c.plane, p.get("encryptionInfo"), p.get("clientAuthentication"))?;
     let (config_info, props) = match p.get("configurationInfo") {
         Some(ci) => {
             let arn = ci.get("arn").and_then(Value::as_str).unwrap_or("");
@@ -603,7 +613,7 @@ pub fn spec_of(plane: &ControlPlane, doc: &Value) -> ClusterSpec {
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .filter_map(|(k, v)| Some((k.parse::<i32>().ok()?, u16::try_from(v.as_u64()?).ok()?)))
+                .filter_map(|(k, v)| Some((k.clone(), u16::try_from(v.as_u64()?).ok()?)))
                 .collect::<BTreeMap<_, _>>()
         })
         .unwrap_or_default();
@@ -624,7 +634,30 @@ pub fn spec_of(plane: &ControlPlane, doc: &Value) -> ClusterSpec {
         broker_count: doc.get("numberOfBrokerNodes").and_then(Value::as_i64).unwrap_or(1) as i32,
         ports,
         server_properties: props,
+        listeners: listeners_of(doc),
     }
+}
+
+/// The listeners a cluster's settings ask for, as MSK maps them: PLAINTEXT when client-broker
+/// traffic may be plaintext, SSL when it may be TLS, SASL_SSL (SCRAM) when SCRAM is enabled.
+pub fn listeners_of(doc: &Value) -> Vec<Protocol> {
+    let client_broker = str_at(doc, &["encryptionInfo", "encryptionInTransit", "clientBroker"]).unwrap_or("PLAINTEXT");
+    let scram = bool_at(doc, &["clientAuthentication", "sasl", "scram", "enabled"]) == Some(true);
+    let unauthenticated = bool_at(doc, &["clientAuthentication", "unauthenticated", "enabled"]) != Some(false);
+    let mut out = Vec::new();
+    if matches!(client_broker, "PLAINTEXT" | "TLS_PLAINTEXT") {
+        out.push(Protocol::Plaintext);
+    }
+    if matches!(client_broker, "TLS" | "TLS_PLAINTEXT") && unauthenticated {
+        out.push(Protocol::Ssl);
+    }
+    if scram {
+        out.push(Protocol::SaslSsl);
+    }
+    if out.is_empty() {
+        out.push(Protocol::Plaintext);
+    }
+    out
 }
 
 /// Stores where the brokers listen now.
@@ -633,10 +666,11 @@ pub fn record_endpoints(doc: &mut Value, endpoints: &[NodeEndpoint]) {
     let mut ports = Map::new();
     let mut added = doc["_oxbow"].get("addedToClusterTime").and_then(Value::as_object).cloned().unwrap_or_default();
     for e in endpoints {
-        ports.insert(e.broker_id.to_string(), json!(e.addr.port()));
+        ports.insert(crate::provision::port_key(e.broker_id, &e.listener), json!(e.addr.port()));
         added.entry(e.broker_id.to_string()).or_insert_with(|| json!(now));
     }
-    added.retain(|k, _| ports.contains_key(k));
+    let ids: Vec<String> = endpoints.iter().map(|e| e.broker_id.to_string()).collect();
+    added.retain(|k, _| ids.contains(k));
     doc["_oxbow"]["ports"] = Value::Object(ports);
     doc["_oxbow"]["addedToClusterTime"] = Value::Object(added);
 }
@@ -728,7 +762,7 @@ async fn run_operation(
     plane.store.put_resource(&cluster)?;
     set_operation_state(plane, op_arn, state, error).await?;
     if let Change::Apply = change {
-        push_scram_credentials(plane, &cluster);
+        push_scram_credentials(plane, &cluster).await;
     }
     Ok(())
 }
@@ -808,12 +842,24 @@ async fn bootstrap_brokers(c: &Ctx<'_>) -> Result<Answer, Answer> {
         Some(s) => return Err(bad(&format!("The cluster is {s}; bootstrap brokers are available once it is ACTIVE."))),
         None => return Err(bad("The cluster has no state.")),
     }
-    let list: Vec<String> = endpoints_of(&cl.doc).iter().map(|(_, p)| format!("{HOST}:{p}")).collect();
     let mut out = json!({});
-    let client_broker =
-        str_at(&cl.doc, &["encryptionInfo", "encryptionInTransit", "clientBroker"]).unwrap_or("PLAINTEXT");
-    if matches!(client_broker, "PLAINTEXT" | "TLS_PLAINTEXT") && !list.is_empty() {
-        out["bootstrapBrokerString"] = json!(list.join(","));
+    let ports = oxbow(&cl.doc).get("ports").and_then(Value::as_object).cloned().unwrap_or_default();
+    for (listener, field) in [
+        ("PLAINTEXT", "bootstrapBrokerString"),
+        ("SSL", "bootstrapBrokerStringTls"),
+        ("SASL_SSL", "bootstrapBrokerStringSaslScram"),
+    ] {
+        let mut list: Vec<(i32, u64)> = ports
+            .iter()
+            .filter_map(|(k, v)| {
+                let (id, l) = k.split_once('/').unwrap_or((k.as_str(), "PLAINTEXT"));
+                (l == listener).then_some((id.parse().ok()?, v.as_u64()?))
+            })
+            .collect();
+        list.sort();
+        if !list.is_empty() {
+            out[field] = json!(list.iter().map(|(_, p)| format!("{HOST}:{p}")).collect::<Vec<_>>().join(","));
+        }
     }
     Ok(Answer::ok(out))
 }
@@ -1090,7 +1136,7 @@ async fn update_security(c: &Ctx<'_>) -> Result<Answer, Answer> {
     if !c.body.contains_key("clientAuthentication") && !c.body.contains_key("encryptionInfo") {
         return Err(bad("Specify clientAuthentication or encryptionInfo."));
     }
-    check_security(c.body.get("encryptionInfo"), c.body.get("clientAuthentication"))?;
+    check_security(c.plane, c.body.get("encryptionInfo"), c.body.get("clientAuthentication"))?;
     let source = mutable_info(&cl.doc);
     for k in ["clientAuthentication", "encryptionInfo"] {
         if let Some(v) = c.body.get(k) {
@@ -1188,7 +1234,7 @@ fn scram_credentials(plane: &ControlPlane, secret: &Resource) -> Result<(String,
 }
 
 /// Hands every associated secret's credentials to the SCRAM sink, if one is installed.
-pub fn push_scram_credentials(plane: &ControlPlane, cluster: &Resource) {
+pub async fn push_scram_credentials(plane: &ControlPlane, cluster: &Resource) {
     let Some(sink) = plane.scram_sink.read().unwrap_or_else(|p| p.into_inner()).clone() else {
         return;
     };
@@ -1198,7 +1244,7 @@ pub fn push_scram_credentials(plane: &ControlPlane, cluster: &Resource) {
             continue;
         };
         if let Ok((user, password)) = scram_credentials(plane, &secret) {
-            if let Err(e) = sink.upsert(&id, &user, &password) {
+            if let Err(e) = sink.upsert(&id, &user, &password).await {
                 tracing::warn!(error = %e, "cannot install SCRAM credential");
             }
         }
@@ -1239,7 +1285,7 @@ async fn associate_scram(c: &Ctx<'_>, associate: bool) -> Result<Answer, Answer>
             match scram_credentials(c.plane, &secret) {
                 Ok((user, password)) => {
                     if let Some(sink) = &sink {
-                        if let Err(e) = sink.upsert(&id, &user, &password) {
+                        if let Err(e) = sink.upsert(&id, &user, &password).await {
                             unprocessed.push(json!({"secretArn": arn, "errorCode": "InternalServerError", "errorMessage": e.to_string()}));
                             continue;
                         }
@@ -1255,7 +1301,7 @@ async fn associate_scram(c: &Ctx<'_>, associate: bool) -> Result<Answer, Answer>
         } else if let Some(pos) = current.iter().position(|a| *a == arn) {
             current.remove(pos);
             if let (Some(sink), Ok((user, _))) = (&sink, scram_credentials(c.plane, &secret)) {
-                if let Err(e) = sink.remove(&id, &user) {
+                if let Err(e) = sink.remove(&id, &user).await {
                     tracing::warn!(error = %e, "cannot remove SCRAM credential");
                 }
             }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use oxbow_broker::security::Protocol;
 use oxbow_control::provision::{ClusterSpec, InProcess, Provisioner};
 
 async fn answers(addr: std::net::SocketAddr) -> bool {
@@ -20,6 +21,7 @@ async fn lifecycle_and_replacement() {
         broker_count: 2,
         ports: BTreeMap::new(),
         server_properties: vec![("num.partitions".into(), "3".into())],
+        listeners: vec![Protocol::Plaintext],
     };
     let eps = p.apply(&spec).await.unwrap();
     assert_eq!(eps.iter().map(|e| e.broker_id).collect::<Vec<_>>(), vec![1, 2]);

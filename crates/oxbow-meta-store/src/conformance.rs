@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::{
-    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject, IndexEntry,
-    MetaError, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerBatch, TopicMeta,
+    AclBinding, AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject,
+    IndexEntry, MetaError, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerBatch,
+    ScramCredential, TopicMeta,
 };
 
 /// Base of the clock the checks use (2023-11-14).
@@ -42,6 +43,8 @@ pub async fn run_all(store: &dyn MetaStore) {
     group_offsets_are_per_group(store).await;
     group_offsets_fetch_and_delete(store).await;
     delete_topic_removes_its_group_offsets(store).await;
+    scram_credentials_round_trip(store).await;
+    acls_create_is_idempotent_and_delete_is_exact(store).await;
 }
 
 // ---------------------------------------------------------------------------
@@ -1040,4 +1043,67 @@ async fn delete_topic_removes_its_group_offsets(store: &dyn MetaStore) {
         vec![]
     );
     assert!(store.delete_group_offsets_all("go-del-only").await.is_ok_and(|deleted| !deleted));
+}
+
+fn credential(user: &str, mechanism: &str, iterations: i32) -> ScramCredential {
+    ScramCredential {
+        user: user.into(),
+        mechanism: mechanism.into(),
+        salt: vec![1, 2, 3],
+        stored_key: vec![iterations as u8; 32],
+        server_key: vec![9; 32],
+        iterations,
+    }
+}
+
+async fn scram_credentials_round_trip(store: &dyn MetaStore) {
+    let mine = |all: Vec<ScramCredential>| all.into_iter().filter(|c| c.user.starts_with("sc-")).collect::<Vec<_>>();
+    assert_eq!(mine(store.scram_credentials().await.expect("list")), vec![]);
+    store.upsert_scram_credential(credential("sc-bob", "SCRAM-SHA-512", 4096)).await.expect("upsert");
+    store.upsert_scram_credential(credential("sc-alice", "SCRAM-SHA-256", 8192)).await.expect("upsert");
+    store.upsert_scram_credential(credential("sc-alice", "SCRAM-SHA-512", 4096)).await.expect("upsert");
+    // Replacing keeps one row per (user, mechanism).
+    store.upsert_scram_credential(credential("sc-bob", "SCRAM-SHA-512", 5000)).await.expect("replace");
+    assert_eq!(
+        mine(store.scram_credentials().await.expect("list")),
+        vec![
+            credential("sc-alice", "SCRAM-SHA-256", 8192),
+            credential("sc-alice", "SCRAM-SHA-512", 4096),
+            credential("sc-bob", "SCRAM-SHA-512", 5000)
+        ]
+    );
+    assert!(store.delete_scram_credential("sc-alice", "SCRAM-SHA-256").await.expect("delete"));
+    assert!(!store.delete_scram_credential("sc-alice", "SCRAM-SHA-256").await.expect("delete again"));
+    assert!(!store.delete_scram_credential("sc-nobody", "SCRAM-SHA-512").await.expect("delete unknown"));
+    assert_eq!(mine(store.scram_credentials().await.expect("list")).len(), 2);
+}
+
+fn acl(name: &str, principal: &str, operation: i8) -> AclBinding {
+    AclBinding {
+        resource_type: 2,
+        resource_name: name.into(),
+        pattern_type: 3,
+        principal: principal.into(),
+        host: "*".into(),
+        operation,
+        permission_type: 3,
+    }
+}
+
+async fn acls_create_is_idempotent_and_delete_is_exact(store: &dyn MetaStore) {
+    let mine =
+        |all: Vec<AclBinding>| all.into_iter().filter(|a| a.resource_name.starts_with("acl-")).collect::<Vec<_>>();
+    let a = acl("acl-t", "User:a", 3);
+    let b = acl("acl-t", "User:b", 4);
+    let c = AclBinding { permission_type: 2, ..a.clone() };
+    store.create_acls(vec![b.clone(), a.clone()]).await.expect("create");
+    store.create_acls(vec![a.clone(), c.clone()]).await.expect("create again");
+    let mut expected = vec![a.clone(), b.clone(), c.clone()];
+    expected.sort();
+    assert_eq!(mine(store.acls().await.expect("list")), expected);
+    let gone = AclBinding { host: "10.0.0.1".into(), ..a.clone() };
+    assert_eq!(store.delete_acls(vec![a.clone(), gone]).await.expect("delete"), 1);
+    let mut expected = vec![b, c];
+    expected.sort();
+    assert_eq!(mine(store.acls().await.expect("list")), expected);
 }

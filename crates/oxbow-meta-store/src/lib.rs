@@ -295,4 +295,49 @@ pub trait MetaStore: GroupStateStore + Send + Sync + 'static {
     async fn delete_group_offsets_all(&self, group_id: &str) -> MetaResult<bool>;
     /// Groups that have at least one committed offset, sorted.
     async fn groups_with_offsets(&self) -> MetaResult<Vec<String>>;
+
+    // Security: salted SCRAM credentials and Kafka ACL bindings. Brokers
+    // cache both and reload them (see oxbow-broker's `security`).
+
+    /// Every stored credential, sorted by user then mechanism.
+    async fn scram_credentials(&self) -> MetaResult<Vec<ScramCredential>>;
+    /// Inserts or replaces the credential of (user, mechanism).
+    async fn upsert_scram_credential(&self, credential: ScramCredential) -> MetaResult<()>;
+    /// Whether a credential was deleted.
+    async fn delete_scram_credential(&self, user: &str, mechanism: &str) -> MetaResult<bool>;
+    /// Every ACL binding, sorted by all fields.
+    async fn acls(&self) -> MetaResult<Vec<AclBinding>>;
+    /// Adds bindings in one transaction; an existing identical binding is kept once.
+    async fn create_acls(&self, acls: Vec<AclBinding>) -> MetaResult<()>;
+    /// Deletes exactly these bindings in one transaction; returns how many existed.
+    async fn delete_acls(&self, acls: Vec<AclBinding>) -> MetaResult<usize>;
+}
+
+/// A salted SCRAM credential (RFC 5802): no password, only what the server
+/// needs to verify a client proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScramCredential {
+    pub user: String,
+    /// "SCRAM-SHA-256" or "SCRAM-SHA-512".
+    pub mechanism: String,
+    pub salt: Vec<u8>,
+    pub stored_key: Vec<u8>,
+    pub server_key: Vec<u8>,
+    pub iterations: i32,
+}
+
+/// One Kafka ACL binding, with Kafka's numeric codes (resource type 2 topic,
+/// 3 group, 4 cluster, 5 transactional id; pattern 3 literal, 4 prefixed;
+/// permission 2 deny, 3 allow; operations as `AclOperation`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AclBinding {
+    pub resource_type: i8,
+    pub resource_name: String,
+    pub pattern_type: i8,
+    /// "User:alice", or "User:*" for everyone.
+    pub principal: String,
+    /// A client address, or "*".
+    pub host: String,
+    pub operation: i8,
+    pub permission_type: i8,
 }

@@ -25,9 +25,9 @@ use uuid::Uuid;
 
 use crate::producer::{self, CachedBatch, CACHED_BATCHES_MAX};
 use crate::{
-    AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject, IndexEntry,
-    MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry,
-    SequenceCheck, TopicMeta,
+    AclBinding, AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject,
+    IndexEntry, MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry,
+    ScramCredential, SequenceCheck, TopicMeta,
 };
 
 struct Migration {
@@ -41,6 +41,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_initial", sql: include_str!("../sql/sqlite/0001_initial.sql") },
     Migration { version: 2, name: "0002_group_offsets", sql: include_str!("../sql/sqlite/0002_group_offsets.sql") },
     Migration { version: 3, name: "0003_group_state", sql: include_str!("../sql/sqlite/0003_group_state.sql") },
+    Migration { version: 4, name: "0004_security", sql: include_str!("../sql/sqlite/0004_security.sql") },
 ];
 
 /// Read-only connections kept for the read methods.
@@ -1424,6 +1425,137 @@ impl MetaStore for SqliteMetaStore {
                 .map_err(db_err)?
                 .collect::<Result<_, _>>()
                 .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn scram_credentials(&self) -> MetaResult<Vec<ScramCredential>> {
+        self.read(|tx| {
+            tx.prepare_cached(
+                "SELECT user_name, mechanism, salt, stored_key, server_key, iterations FROM scram_credentials
+                 ORDER BY user_name, mechanism",
+            )
+            .map_err(db_err)?
+            .query_map([], |r| {
+                Ok(ScramCredential {
+                    user: r.get(0)?,
+                    mechanism: r.get(1)?,
+                    salt: r.get(2)?,
+                    stored_key: r.get(3)?,
+                    server_key: r.get(4)?,
+                    iterations: r.get(5)?,
+                })
+            })
+            .map_err(db_err)?
+            .collect::<Result<_, _>>()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn upsert_scram_credential(&self, c: ScramCredential) -> MetaResult<()> {
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO scram_credentials (user_name, mechanism, salt, stored_key, server_key, iterations)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (user_name, mechanism) DO UPDATE SET salt = excluded.salt,
+                   stored_key = excluded.stored_key, server_key = excluded.server_key, iterations = excluded.iterations",
+            )
+            .map_err(db_err)?
+            .execute(rusqlite::params![c.user, c.mechanism, c.salt, c.stored_key, c.server_key, c.iterations])
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_scram_credential(&self, user: &str, mechanism: &str) -> MetaResult<bool> {
+        let (user, mechanism) = (user.to_string(), mechanism.to_string());
+        self.write(move |tx| {
+            let n = tx
+                .prepare_cached("DELETE FROM scram_credentials WHERE user_name = ?1 AND mechanism = ?2")
+                .map_err(db_err)?
+                .execute([&user, &mechanism])
+                .map_err(db_err)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn acls(&self) -> MetaResult<Vec<AclBinding>> {
+        self.read(|tx| {
+            tx.prepare_cached(
+                "SELECT resource_type, resource_name, pattern_type, principal, host, operation, permission_type
+                 FROM acls ORDER BY resource_type, resource_name, pattern_type, principal, host, operation, permission_type",
+            )
+            .map_err(db_err)?
+            .query_map([], |r| {
+                Ok(AclBinding {
+                    resource_type: r.get(0)?,
+                    resource_name: r.get(1)?,
+                    pattern_type: r.get(2)?,
+                    principal: r.get(3)?,
+                    host: r.get(4)?,
+                    operation: r.get(5)?,
+                    permission_type: r.get(6)?,
+                })
+            })
+            .map_err(db_err)?
+            .collect::<Result<_, _>>()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn create_acls(&self, acls: Vec<AclBinding>) -> MetaResult<()> {
+        self.write(move |tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO acls
+                     (resource_type, resource_name, pattern_type, principal, host, operation, permission_type)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(db_err)?;
+            for a in &acls {
+                stmt.execute(rusqlite::params![
+                    a.resource_type,
+                    a.resource_name,
+                    a.pattern_type,
+                    a.principal,
+                    a.host,
+                    a.operation,
+                    a.permission_type
+                ])
+                .map_err(db_err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_acls(&self, acls: Vec<AclBinding>) -> MetaResult<usize> {
+        self.write(move |tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "DELETE FROM acls WHERE resource_type = ?1 AND resource_name = ?2 AND pattern_type = ?3
+                     AND principal = ?4 AND host = ?5 AND operation = ?6 AND permission_type = ?7",
+                )
+                .map_err(db_err)?;
+            let mut deleted = 0;
+            for a in &acls {
+                deleted += stmt
+                    .execute(rusqlite::params![
+                        a.resource_type,
+                        a.resource_name,
+                        a.pattern_type,
+                        a.principal,
+                        a.host,
+                        a.operation,
+                        a.permission_type
+                    ])
+                    .map_err(db_err)?;
+            }
+            Ok(deleted)
         })
         .await
     }

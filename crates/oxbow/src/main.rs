@@ -6,16 +6,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use oxbow_broker::security::tls::TlsServer;
+use oxbow_broker::security::Listener;
 use oxbow_broker::{Broker, BrokerConfig};
 use oxbow_log::LogEngine;
 use oxbow_meta_store::SqliteMetaStore;
 use oxbow_object_store::LocalDirStore;
 
 mod cli;
+mod scram_cli;
 
 const USAGE: &str = "usage: oxbow up [--listen HOST:PORT] [--api-listen HOST:PORT] [--region REGION] \
-[--advertised-host HOST] [--data-dir DIR] [--node-id N] [--set KAFKA.CONFIG=VALUE]... \
-[--log-level error|warn|info|debug|trace] | oxbow help (control-plane commands)";
+[--advertised-host HOST] [--data-dir DIR] [--node-id N] [--preset msk] [--set KAFKA.CONFIG=VALUE]... \
+[--log-level error|warn|info|debug|trace] | oxbow scram set|delete|list ... | oxbow help (control-plane commands)";
 
 /// The control plane's default API address (`--api-listen`).
 const DEFAULT_API_LISTEN: &str = "127.0.0.1:9080";
@@ -74,6 +77,7 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
             Long("advertised-host") => advertised_host = Some(value(&mut parser, "--advertised-host")?),
             Long("data-dir") => data_dir = PathBuf::from(value(&mut parser, "--data-dir")?),
             Long("node-id") => config.set("node.id", &value(&mut parser, "--node-id")?)?,
+            Long("preset") => config.set("oxbow.listeners.preset", &value(&mut parser, "--preset")?)?,
             Long("set") => {
                 let v = value(&mut parser, "--set")?;
                 let (k, val) = v.split_once('=').ok_or_else(|| format!("--set {v:?} is not NAME=VALUE"))?;
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        "scram" => scram_cli::run(parser),
         other if cli::COMMANDS.contains(&other) => cli::run(other, parser),
         other => {
             eprintln!("oxbow: unknown command {other:?}; {USAGE}");
@@ -140,15 +145,30 @@ fn up(args: UpArgs) -> ExitCode {
 async fn run(args: UpArgs) -> anyhow::Result<()> {
     let UpArgs { mut config, api_listen, region, advertised_host, data_dir, .. } = args;
     let started = std::time::Instant::now();
+    let specs = config.security.resolve_listeners(config.listen).map_err(|e| anyhow::anyhow!(e))?;
     // Bind first: a busy port is the commonest start-up failure and must be
     // reported before anything is written to the data directory.
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow::anyhow!("{} is already in use", config.listen)
-        } else {
-            anyhow::anyhow!("cannot listen on {}: {e}", config.listen)
-        }
-    })?;
+    let mut bound_listeners = Vec::new();
+    for (name, protocol, addr) in specs {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                anyhow::anyhow!("{addr} is already in use (listener {name})")
+            } else {
+                anyhow::anyhow!("cannot listen on {addr} (listener {name}): {e}")
+            }
+        })?;
+        let bound: SocketAddr = listener.local_addr()?;
+        let (host, port) = match config.security.advertised_listeners.get(&name) {
+            Some((h, p)) if !h.is_empty() => (h.clone(), if *p == 0 { bound.port() } else { *p }),
+            _ => (advertised_host.clone().unwrap_or_else(|| bound.ip().to_string()), bound.port()),
+        };
+        let tls = match config.security.tls_settings(protocol).filter(|_| protocol.is_tls()) {
+            Some(settings) => Some(Arc::new(TlsServer::load(settings).map_err(|e| anyhow::anyhow!(e))?)),
+            None => None,
+        };
+        let info = Listener { name, protocol, bind: bound, advertised_host: host, advertised_port: port as i32 };
+        bound_listeners.push((listener, Arc::new(info), tls));
+    }
     let api_listener = match api_listen {
         Some(addr) => tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -159,9 +179,9 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
         })?,
         // The default port may be held by another `oxbow up` on this machine: take any free one
         // and say so, rather than refusing to start a broker whose Kafka port was free.
-        // (Said on the "api listening on" line, not on stderr, which carries one-line start-up errors.)
         None => match tokio::net::TcpListener::bind(DEFAULT_API_LISTEN).await {
             Ok(l) => l,
+            // (Not a warning on stderr, which carries one-line start-up errors.)
             Err(e) => {
                 tracing::debug!(error = %e, "{DEFAULT_API_LISTEN} is not available for the API; using a free port");
                 tokio::net::TcpListener::bind("127.0.0.1:0").await?
@@ -178,10 +198,12 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     let meta = SqliteMetaStore::open(&metadata_path)
         .map_err(|e| anyhow::anyhow!("metadata store {} cannot be opened: {e}", metadata_path.display()))?;
 
-    let bound: SocketAddr = listener.local_addr()?;
+    // The first listener is the broker's registered endpoint.
+    let first = bound_listeners[0].1.clone();
+    let bound = first.bind;
     config.listen = bound;
-    config.advertised_host = advertised_host.unwrap_or_else(|| bound.ip().to_string());
-    config.advertised_port = bound.port() as i32;
+    config.advertised_host = first.advertised_host.clone();
+    config.advertised_port = first.advertised_port;
     config.log.object_key_prefix = format!("n{}", config.node_id);
 
     let engine = LogEngine::start(Arc::new(meta), Arc::new(objects), config.log.clone());
@@ -189,7 +211,11 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let (plane, _) =
         oxbow_control::ControlPlane::open(oxbow_control::ControlConfig { data_dir: data_dir.clone(), region })?;
-    let default_arn = plane.start(listener, broker.clone()).await?;
+    let lines: Vec<String> = bound_listeners
+        .iter()
+        .map(|(_, info, _)| format!("listener {} ({}) listening on {}", info.name, info.protocol.name(), info.bind))
+        .collect();
+    let default_arn = plane.start(bound_listeners, broker.clone()).await?;
     let api_addr = api_listener.local_addr()?;
     let endpoint = format!("http://{api_addr}");
     // `oxbow` CLI commands find the running API here.
@@ -212,6 +238,12 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
         objects_dir.display(),
         metadata_path.display()
     );
+    // With `listeners` set, one line per listener (tests and operators read the ports here).
+    if !broker.config.security.listeners.is_empty() {
+        for line in lines {
+            println!("{line}");
+        }
+    }
     let identity = plane.default_identity()?;
     println!("api listening on {endpoint} (MSK and Secrets Manager APIs, region {})", plane.region);
     println!(

@@ -19,6 +19,7 @@ use super::describe_configs::resource;
 use super::s;
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::{topic_config, Broker};
 
 /// Config changes are read-modify-write against the store; this keeps two
@@ -188,11 +189,16 @@ pub(crate) fn response_message(error: Option<ApiError>) -> (i16, Option<kafka_pr
     }
 }
 
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: AlterConfigsRequest) -> AlterConfigsResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: AlterConfigsRequest) -> AlterConfigsResponse {
     let repeated = repeated_resources(req.resources.iter().map(|r| (r.resource_type, r.resource_name.as_str())));
     let mut responses = Vec::with_capacity(req.resources.len());
     for (r, repeated) in req.resources.iter().zip(repeated) {
-        let (code, message) = response_message(alter(broker, r, repeated, req.validate_only).await.err());
+        let denied =
+            broker.security.config_resource_error(ctx, r.resource_type, r.resource_name.as_str(), Op::AlterConfigs);
+        let (code, message) = match denied {
+            Some(code) => (code, None),
+            None => response_message(alter(broker, r, repeated, req.validate_only).await.err()),
+        };
         responses.push(
             AlterConfigsResourceResponse::default()
                 .with_error_code(code)

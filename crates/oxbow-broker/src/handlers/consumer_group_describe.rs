@@ -10,10 +10,9 @@ use oxbow_groups::assignor;
 
 use super::{s, AUTHORIZED_OPERATIONS_OMITTED};
 use crate::dispatch::RequestContext;
-use crate::Broker;
+use crate::security::{acl, Op};
+use crate::{errors, Broker};
 
-/// Group operations without authorization: READ(3), DELETE(6), DESCRIBE(8).
-const GROUP_OPERATIONS_ALL: i32 = (1 << 3) | (1 << 6) | (1 << 8);
 /// Member type (v1): 1 = consumer protocol member.
 const MEMBER_TYPE_CONSUMER: i8 = 1;
 
@@ -34,12 +33,26 @@ async fn wire_assignment(broker: &Broker, a: assignor::Assignment) -> Assignment
 
 pub async fn handle(
     broker: &Arc<Broker>,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     req: ConsumerGroupDescribeRequest,
 ) -> ConsumerGroupDescribeResponse {
-    let ops = if req.include_authorized_operations { GROUP_OPERATIONS_ALL } else { AUTHORIZED_OPERATIONS_OMITTED };
     let mut out = Vec::with_capacity(req.group_ids.len());
     for id in req.group_ids {
+        // DESCRIBE on the group, as Kafka.
+        if !broker.security.authorize_group(ctx, Op::Describe, id.0.as_str()) {
+            out.push(
+                DescribedGroup::default()
+                    .with_group_id(id)
+                    .with_error_code(errors::GROUP_AUTHORIZATION_FAILED)
+                    .with_authorized_operations(AUTHORIZED_OPERATIONS_OMITTED),
+            );
+            continue;
+        }
+        let ops = if req.include_authorized_operations {
+            broker.security.authorized_operations(ctx, acl::resource::GROUP, id.0.as_str(), acl::GROUP_OPS)
+        } else {
+            AUTHORIZED_OPERATIONS_OMITTED
+        };
         let described = DescribedGroup::default().with_group_id(id.clone()).with_authorized_operations(ops);
         let d = match broker.groups.describe_consumer_group(id.0.as_str()).await {
             Ok(d) => d,

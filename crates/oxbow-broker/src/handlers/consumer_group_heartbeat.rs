@@ -11,13 +11,35 @@ use oxbow_groups::consumer::ConsumerHeartbeat;
 
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::Broker;
+use crate::security::Op;
+use crate::{errors, Broker};
 
 pub async fn handle(
     broker: &Arc<Broker>,
     ctx: &RequestContext,
     req: ConsumerGroupHeartbeatRequest,
 ) -> ConsumerGroupHeartbeatResponse {
+    // As Kafka: READ on the group, then DESCRIBE on every subscribed topic.
+    if !broker.security.authorize_group(ctx, Op::Read, req.group_id.0.as_str()) {
+        return ConsumerGroupHeartbeatResponse::default()
+            .with_error_code(errors::GROUP_AUTHORIZATION_FAILED)
+            .with_member_epoch(-1)
+            .with_heartbeat_interval_ms(0);
+    }
+    if let Some(names) = &req.subscribed_topic_names {
+        let denied: Vec<&str> = names
+            .iter()
+            .map(|n| n.0.as_str())
+            .filter(|n| !broker.security.authorize_topic(ctx, Op::Describe, n))
+            .collect();
+        if !denied.is_empty() {
+            return ConsumerGroupHeartbeatResponse::default()
+                .with_error_code(errors::TOPIC_AUTHORIZATION_FAILED)
+                .with_error_message(Some(s(&format!("Topic authorization failed for topics {denied:?}"))))
+                .with_member_epoch(-1)
+                .with_heartbeat_interval_ms(0);
+        }
+    }
     let owned = req.topic_partitions.map(|tps| {
         let mut a = assignor::Assignment::new();
         for tp in tps {

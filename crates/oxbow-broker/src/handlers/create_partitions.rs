@@ -18,6 +18,7 @@ use super::create_topics::{
 use super::s;
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::Broker;
 
 fn result(name: &str, error: ApiError) -> CreatePartitionsTopicResult {
@@ -76,7 +77,7 @@ async fn plan(
 
 pub async fn handle(
     broker: &Arc<Broker>,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     req: CreatePartitionsRequest,
 ) -> CreatePartitionsResponse {
     let mut copies: HashMap<&str, usize> = HashMap::new();
@@ -96,6 +97,10 @@ pub async fn handle(
     let mut registered = None;
     let mut outcomes: Vec<(&CreatePartitionsTopic, Result<i32, ApiError>)> = Vec::new();
     for topic in req.topics.iter().filter(|t| copies.get(t.name.as_str()).copied().unwrap_or(0) == 1) {
+        if !broker.security.authorize_topic(ctx, Op::Alter, topic.name.as_str()) {
+            outcomes.push((topic, Err(ApiError::new(errors::TOPIC_AUTHORIZATION_FAILED, "Authorization failed."))));
+            continue;
+        }
         outcomes.push((topic, plan(broker, topic, &mut registered).await));
     }
 

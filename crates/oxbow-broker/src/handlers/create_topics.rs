@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::s;
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::{topic_config, Broker};
 
 /// Kafka's controller refuses one user operation that would write more than
@@ -250,7 +251,9 @@ fn created(broker: &Broker, name: &str, plan: &Plan) -> CreatableTopicResult {
         .with_configs(Some(configs))
 }
 
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+    // CREATE on the cluster allows every topic; otherwise CREATE on each topic (as Kafka).
+    let cluster_create = broker.security.authorize_cluster(ctx, Op::Create);
     let mut copies: HashMap<&str, usize> = HashMap::new();
     for topic in &req.topics {
         *copies.entry(topic.name.as_str()).or_default() += 1;
@@ -265,6 +268,10 @@ pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: CreateTopi
             if seen_duplicates.insert(name) {
                 duplicates.push(name);
             }
+            continue;
+        }
+        if !cluster_create && !broker.security.authorize_topic(ctx, Op::Create, name) {
+            outcomes.push((name, Err(ApiError::new(errors::TOPIC_AUTHORIZATION_FAILED, "Authorization failed."))));
             continue;
         }
         outcomes.push((name, plan(broker, topic, &mut lookups).await));

@@ -6,11 +6,18 @@ use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse};
 
 use crate::dispatch::RequestContext;
+use crate::security::Op;
 use crate::{errors, Broker};
 
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse {
     let mut results = Vec::with_capacity(req.groups_names.len());
     for id in req.groups_names {
+        if !broker.security.authorize_group(ctx, Op::Delete, id.0.as_str()) {
+            results.push(
+                DeletableGroupResult::default().with_group_id(id).with_error_code(errors::GROUP_AUTHORIZATION_FAILED),
+            );
+            continue;
+        }
         let code = match broker.groups.delete_group(id.0.as_str()).await {
             Ok(()) => errors::NONE,
             Err(e) => e.code(),

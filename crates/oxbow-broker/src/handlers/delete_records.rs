@@ -12,6 +12,7 @@ use oxbow_meta_store::{PartitionKey, TopicMeta};
 
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::Broker;
 
 /// Kafka's `DeleteRecordsRequest.HIGH_WATERMARK`.
@@ -53,13 +54,15 @@ async fn delete_one(broker: &Broker, topic: &TopicMeta, p: &DeleteRecordsPartiti
     Ok(offsets.log_start_offset)
 }
 
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: DeleteRecordsRequest) -> DeleteRecordsResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: DeleteRecordsRequest) -> DeleteRecordsResponse {
     let mut topics = Vec::with_capacity(req.topics.len());
     for topic in &req.topics {
         let meta = broker.topic(topic.name.as_str()).await;
+        let allowed = broker.security.authorize_topic(ctx, Op::Delete, topic.name.as_str());
         let mut partitions = Vec::with_capacity(topic.partitions.len());
         for p in &topic.partitions {
             let outcome = match &meta {
+                _ if !allowed => Err(errors::TOPIC_AUTHORIZATION_FAILED),
                 Ok(Some(meta)) => delete_one(broker, meta, p).await,
                 Ok(None) => Err(errors::UNKNOWN_TOPIC_OR_PARTITION),
                 Err(e) => Err(ApiError::from_meta(e).code),

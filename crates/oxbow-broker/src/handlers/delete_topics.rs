@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::s;
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::Broker;
 
 /// Kafka's default messages (`Errors.message()`), which its controller sends.
@@ -62,7 +63,7 @@ impl<T: Hash + Eq + Clone> Provided<T> {
     }
 }
 
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
     let mut responses = Vec::new();
     let mut names: Provided<String> = Provided::new();
     let mut ids: Provided<Uuid> = Provided::new();
@@ -101,6 +102,8 @@ pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: DeleteTopi
     let mut by_id: HashSet<Uuid> = HashSet::new();
     for id in ids.once() {
         match broker.topic_by_id(*id).await {
+            Ok(Some(topic)) if !broker.security.authorize_topic(ctx, Op::Delete, &topic.name) => responses
+                .push(result(None, *id, ApiError::new(errors::TOPIC_AUTHORIZATION_FAILED, "Authorization failed."))),
             Ok(Some(topic)) => {
                 by_id.insert(*id);
                 to_delete.push((*id, topic.name.clone()));
@@ -113,6 +116,14 @@ pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: DeleteTopi
     }
     let mut id_collisions: HashSet<Uuid> = HashSet::new();
     for name in names.once() {
+        if !broker.security.authorize_topic(ctx, Op::Delete, name) {
+            responses.push(result(
+                Some(name),
+                Uuid::nil(),
+                ApiError::new(errors::TOPIC_AUTHORIZATION_FAILED, "Authorization failed."),
+            ));
+            continue;
+        }
         match broker.topic(name).await {
             Ok(Some(topic)) => {
                 let id_given_twice = ids.count.get(&topic.id).is_some_and(|n| *n > 1);

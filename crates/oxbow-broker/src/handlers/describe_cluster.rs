@@ -10,9 +10,11 @@ use std::sync::Arc;
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 
-use super::{s, AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS_ALL};
+use super::{s, AUTHORIZED_OPERATIONS_OMITTED};
 use crate::dispatch::RequestContext;
 use crate::errors;
+use crate::security::acl;
+use crate::security::Op;
 use crate::Broker;
 
 /// Kafka's `EndpointType` ids.
@@ -33,11 +35,11 @@ fn endpoint_type_error(version: i16, endpoint_type: i8) -> Option<(i16, String)>
     Some((if version == 0 { errors::INVALID_REQUEST } else { code }, message))
 }
 
-fn this_broker(broker: &Broker) -> DescribeClusterBroker {
+fn this_broker(broker: &Broker, ctx: &RequestContext) -> DescribeClusterBroker {
     DescribeClusterBroker::default()
         .with_broker_id(BrokerId(broker.config.node_id))
-        .with_host(s(&broker.config.advertised_host))
-        .with_port(broker.config.advertised_port)
+        .with_host(s(&ctx.listener.advertised_host))
+        .with_port(ctx.listener.advertised_port)
         .with_rack(broker.config.rack.as_deref().map(s))
 }
 
@@ -48,6 +50,9 @@ pub async fn handle(
 ) -> DescribeClusterResponse {
     if let Some((code, message)) = endpoint_type_error(ctx.api_version, req.endpoint_type) {
         return DescribeClusterResponse::default().with_error_code(code).with_error_message(Some(s(&message)));
+    }
+    if !broker.security.authorize_cluster(ctx, Op::Describe) {
+        return DescribeClusterResponse::default().with_error_code(errors::CLUSTER_AUTHORIZATION_FAILED);
     }
     let node_id = broker.config.node_id;
     let mut brokers: Vec<DescribeClusterBroker> = match broker.meta.live_brokers(oxbow_log::now_ms()).await {
@@ -70,7 +75,7 @@ pub async fn handle(
     };
     // This broker is answering, so it is live, registered yet or not; it
     // describes itself from its own config.
-    brokers.push(this_broker(broker));
+    brokers.push(this_broker(broker, ctx));
     brokers.sort_by_key(|b| b.broker_id.0);
     DescribeClusterResponse::default()
         .with_error_code(errors::NONE)
@@ -80,7 +85,7 @@ pub async fn handle(
         .with_controller_id(BrokerId(node_id))
         .with_brokers(brokers)
         .with_cluster_authorized_operations(if req.include_cluster_authorized_operations {
-            CLUSTER_OPERATIONS_ALL
+            broker.security.authorized_operations(ctx, acl::resource::CLUSTER, acl::CLUSTER_NAME, acl::CLUSTER_OPS)
         } else {
             AUTHORIZED_OPERATIONS_OMITTED
         })

@@ -19,6 +19,7 @@ use super::s;
 use crate::config::BrokerConfig;
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::topic_config::{self, source, ConfigType};
 use crate::Broker;
 
@@ -243,7 +244,7 @@ async fn describe(broker: &Broker, r: &DescribeConfigsResource, opts: &Options<'
 
 pub async fn handle(
     broker: &Arc<Broker>,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     req: DescribeConfigsRequest,
 ) -> DescribeConfigsResponse {
     let mut results = Vec::with_capacity(req.resources.len());
@@ -256,6 +257,12 @@ pub async fn handle(
         let result = DescribeConfigsResult::default()
             .with_resource_type(r.resource_type)
             .with_resource_name(r.resource_name.clone());
+        if let Some(code) =
+            broker.security.config_resource_error(ctx, r.resource_type, r.resource_name.as_str(), Op::DescribeConfigs)
+        {
+            results.push(result.with_error_code(code));
+            continue;
+        }
         let result = match describe(broker, r, &opts).await {
             Ok(Described::Configs(configs)) => result.with_error_code(errors::NONE).with_configs(configs),
             Ok(Described::Code(code)) => result.with_error_code(code),

@@ -8,15 +8,26 @@ use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse};
 
 use super::{s, AUTHORIZED_OPERATIONS_OMITTED};
 use crate::dispatch::RequestContext;
-use crate::Broker;
+use crate::security::{acl, Op};
+use crate::{errors, Broker};
 
-/// Group operations without authorization: READ(3), DELETE(6), DESCRIBE(8).
-const GROUP_OPERATIONS_ALL: i32 = (1 << 3) | (1 << 6) | (1 << 8);
-
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse {
     let mut out = Vec::with_capacity(req.groups.len());
     for id in req.groups {
-        let ops = if req.include_authorized_operations { GROUP_OPERATIONS_ALL } else { AUTHORIZED_OPERATIONS_OMITTED };
+        if !broker.security.authorize_group(ctx, Op::Describe, id.0.as_str()) {
+            out.push(
+                DescribedGroup::default()
+                    .with_group_id(id)
+                    .with_error_code(errors::GROUP_AUTHORIZATION_FAILED)
+                    .with_authorized_operations(AUTHORIZED_OPERATIONS_OMITTED),
+            );
+            continue;
+        }
+        let ops = if req.include_authorized_operations {
+            broker.security.authorized_operations(ctx, acl::resource::GROUP, id.0.as_str(), acl::GROUP_OPS)
+        } else {
+            AUTHORIZED_OPERATIONS_OMITTED
+        };
         let described = DescribedGroup::default().with_group_id(id.clone()).with_authorized_operations(ops);
         out.push(match broker.groups.describe_group(id.0.as_str()).await {
             Err(e) => described.with_error_code(e.code()),

@@ -12,6 +12,7 @@ use oxbow_meta_store::{PartitionKey, ProducerEntry, TopicMeta};
 use super::s;
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::{topic_config, Broker};
 
 /// Kafka's default message for UNKNOWN_TOPIC_OR_PARTITION, which it sends for an unknown topic here.
@@ -50,13 +51,17 @@ async fn describe_partition(broker: &Broker, topic: &TopicMeta, index: i32) -> P
 
 pub async fn handle(
     broker: &Arc<Broker>,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     req: DescribeProducersRequest,
 ) -> DescribeProducersResponse {
     let mut topics = Vec::with_capacity(req.topics.len());
     for t in &req.topics {
         let name = t.name.as_str();
         let topic = match topic_config::validate_topic_name(name) {
+            // READ on the topic, as Kafka.
+            _ if !broker.security.authorize_topic(ctx, Op::Read, name) => {
+                Err(ApiError::bare(errors::TOPIC_AUTHORIZATION_FAILED))
+            }
             Err(m) => Err(ApiError::new(errors::INVALID_TOPIC_EXCEPTION, m)),
             Ok(()) => match broker.topic(name).await {
                 Ok(Some(topic)) => Ok(topic),

@@ -18,6 +18,7 @@ use oxbow_log::PartitionKey;
 
 use super::s;
 use crate::dispatch::RequestContext;
+use crate::security::Op;
 use crate::{errors, Broker};
 
 /// A single fetch never waits longer than this, whatever the client asks.
@@ -52,7 +53,14 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: FetchReques
         } else {
             (broker.topic(&t.topic.0).await, errors::UNKNOWN_TOPIC_OR_PARTITION)
         };
-        let topic = lookup.ok().flatten();
+        let mut topic = lookup.ok().flatten();
+        let mut unknown_code = unknown_code;
+        // READ on the topic (a consumer fetch; replica fetches do not exist here).
+        let name = topic.as_ref().map(|tm| tm.name.clone()).unwrap_or_else(|| t.topic.0.to_string());
+        if (topic.is_some() || version < 13) && !broker.security.authorize_topic(ctx, Op::Read, &name) {
+            topic = None;
+            unknown_code = errors::TOPIC_AUTHORIZATION_FAILED;
+        }
         let partitions = t
             .partitions
             .iter()

@@ -10,14 +10,22 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::s;
 use crate::dispatch::RequestContext;
+use crate::security::{acl, Op};
 use crate::{errors, Broker};
 
 const KEY_TYPE_GROUP: i8 = 0;
 const KEY_TYPE_TRANSACTION: i8 = 1;
 
 /// (error code, message) for one key, or None when this broker coordinates it.
-fn refusal(key_type: i8, key: &str) -> Option<(i16, &'static str)> {
+/// DESCRIBE on the group (or transactional id) is needed, as in Kafka.
+fn refusal(broker: &Broker, ctx: &RequestContext, key_type: i8, key: &str) -> Option<(i16, &'static str)> {
     match key_type {
+        KEY_TYPE_GROUP if !broker.security.authorize_group(ctx, Op::Describe, key) => {
+            Some((errors::GROUP_AUTHORIZATION_FAILED, "Group authorization failed."))
+        }
+        KEY_TYPE_TRANSACTION if !broker.security.authorize(ctx, Op::Describe, acl::resource::TRANSACTIONAL_ID, key) => {
+            Some((errors::TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed."))
+        }
         KEY_TYPE_GROUP if key.is_empty() => Some((errors::INVALID_REQUEST, "group id must not be empty")),
         KEY_TYPE_GROUP => None,
         KEY_TYPE_TRANSACTION => Some((errors::COORDINATOR_NOT_AVAILABLE, "transactions are not supported yet")),
@@ -31,15 +39,15 @@ pub async fn handle(
     req: FindCoordinatorRequest,
 ) -> FindCoordinatorResponse {
     let node = BrokerId(broker.config.node_id);
-    let host = s(&broker.config.advertised_host);
-    let port = broker.config.advertised_port;
+    let host = s(&ctx.listener.advertised_host);
+    let port = ctx.listener.advertised_port;
     if ctx.api_version >= 4 {
         let coordinators = req
             .coordinator_keys
             .iter()
             .map(|key| {
                 let c = Coordinator::default().with_key(key.clone());
-                match refusal(req.key_type, key.as_str()) {
+                match refusal(broker, ctx, req.key_type, key.as_str()) {
                     None => c.with_node_id(node).with_host(host.clone()).with_port(port),
                     Some((code, message)) => c
                         .with_node_id(BrokerId(-1))
@@ -52,7 +60,7 @@ pub async fn handle(
             .collect();
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
-    match refusal(req.key_type, req.key.as_str()) {
+    match refusal(broker, ctx, req.key_type, req.key.as_str()) {
         None => FindCoordinatorResponse::default().with_node_id(node).with_host(host).with_port(port),
         Some((code, message)) => FindCoordinatorResponse::default()
             .with_error_code(code)

@@ -20,6 +20,7 @@ use super::alter_configs::{
 use super::describe_configs::resource;
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::topic_config::{self, ConfigType};
 use crate::Broker;
 
@@ -131,13 +132,18 @@ async fn alter(broker: &Broker, r: &AlterConfigsResource, repeated: bool, valida
 
 pub async fn handle(
     broker: &Arc<Broker>,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     req: IncrementalAlterConfigsRequest,
 ) -> IncrementalAlterConfigsResponse {
     let repeated = repeated_resources(req.resources.iter().map(|r| (r.resource_type, r.resource_name.as_str())));
     let mut responses = Vec::with_capacity(req.resources.len());
     for (r, repeated) in req.resources.iter().zip(repeated) {
-        let (code, message) = response_message(alter(broker, r, repeated, req.validate_only).await.err());
+        let denied =
+            broker.security.config_resource_error(ctx, r.resource_type, r.resource_name.as_str(), Op::AlterConfigs);
+        let (code, message) = match denied {
+            Some(code) => (code, None),
+            None => response_message(alter(broker, r, repeated, req.validate_only).await.err()),
+        };
         responses.push(
             AlterConfigsResourceResponse::default()
                 .with_error_code(code)

@@ -9,6 +9,7 @@ use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, Pr
 
 use crate::dispatch::RequestContext;
 use crate::errors::{self, ApiError};
+use crate::security::Op;
 use crate::Broker;
 
 /// Kafka's `RecordBatch.NO_PRODUCER_ID` and `NO_PRODUCER_EPOCH`.
@@ -28,9 +29,20 @@ fn id_and_epoch_agree(producer_id: i64, producer_epoch: i16) -> bool {
     (producer_id == NO_PRODUCER_ID) == (producer_epoch == NO_PRODUCER_EPOCH)
 }
 
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: InitProducerIdRequest) -> InitProducerIdResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: InitProducerIdRequest) -> InitProducerIdResponse {
     if !id_and_epoch_agree(req.producer_id.0, req.producer_epoch) {
         return refused(errors::INVALID_REQUEST);
+    }
+    // Transactional: WRITE on the id. Idempotent: IDEMPOTENT_WRITE on the
+    // cluster or WRITE on any topic (Kafka 2.8+).
+    if let Some(id) = &req.transactional_id {
+        if !broker.security.authorize(ctx, Op::Write, crate::security::acl::resource::TRANSACTIONAL_ID, id.as_str()) {
+            return refused(errors::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        }
+    } else if !broker.security.authorize_cluster(ctx, Op::IdempotentWrite)
+        && !broker.security.authorize_any(ctx, Op::Write, crate::security::acl::resource::TOPIC)
+    {
+        return refused(errors::CLUSTER_AUTHORIZATION_FAILED);
     }
     if req.transactional_id.is_some() {
         // Transactions are not supported yet; the transaction coordinator

@@ -10,10 +10,14 @@ use oxbow_groups::JoinRequest;
 
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::Broker;
+use crate::security::Op;
+use crate::{errors, Broker};
 
 pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: JoinGroupRequest) -> JoinGroupResponse {
     let v = ctx.api_version;
+    if !broker.security.authorize_group(ctx, Op::Read, req.group_id.0.as_str()) {
+        return JoinGroupResponse::default().with_error_code(errors::GROUP_AUTHORIZATION_FAILED).with_generation_id(-1);
+    }
     let resp = broker
         .groups
         .join(JoinRequest {

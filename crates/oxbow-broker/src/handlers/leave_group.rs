@@ -6,10 +6,14 @@ use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
 use crate::dispatch::RequestContext;
+use crate::security::Op;
 use crate::{errors, Broker};
 
 pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: LeaveGroupRequest) -> LeaveGroupResponse {
     let group_id = req.group_id.0.as_str();
+    if !broker.security.authorize_group(ctx, Op::Read, group_id) {
+        return LeaveGroupResponse::default().with_error_code(errors::GROUP_AUTHORIZATION_FAILED);
+    }
     if ctx.api_version < 3 {
         let code = broker.groups.leave(group_id, &[(req.member_id.to_string(), None)]);
         return LeaveGroupResponse::default().with_error_code(code.first().copied().unwrap_or(errors::NONE));

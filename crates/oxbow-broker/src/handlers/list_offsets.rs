@@ -10,6 +10,7 @@ use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use oxbow_log::PartitionKey;
 
 use crate::dispatch::RequestContext;
+use crate::security::Op;
 use crate::{errors, Broker};
 
 const LATEST: i64 = -1;
@@ -22,6 +23,7 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: ListOffsets
     let version = ctx.api_version;
     let mut topics = Vec::with_capacity(req.topics.len());
     for t in req.topics {
+        let topic_allowed = broker.security.authorize_topic(ctx, Op::Describe, &t.name.0);
         let topic = broker.topic(&t.name.0).await.ok().flatten();
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in t.partitions {
@@ -30,6 +32,10 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: ListOffsets
                 .with_timestamp(-1)
                 .with_offset(-1)
                 .with_leader_epoch(0);
+            if !topic_allowed {
+                partitions.push(r.with_error_code(errors::TOPIC_AUTHORIZATION_FAILED).with_leader_epoch(-1));
+                continue;
+            }
             let Some(topic) =
                 topic.as_ref().filter(|tm| p.partition_index >= 0 && p.partition_index < tm.partition_count)
             else {

@@ -10,11 +10,12 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use oxbow_meta_store::{MetaError, NewTopic, TopicMeta};
 
-use super::{s, AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS_ALL, TOPIC_OPERATIONS_ALL};
+use super::{s, AUTHORIZED_OPERATIONS_OMITTED};
 use crate::dispatch::RequestContext;
+use crate::security::{acl, Op};
 use crate::{errors, topic_config, Broker};
 
-fn describe_topic(broker: &Broker, topic: &TopicMeta, with_ops: bool) -> MetadataResponseTopic {
+fn describe_topic(broker: &Broker, ctx: &RequestContext, topic: &TopicMeta, with_ops: bool) -> MetadataResponseTopic {
     let node = broker.config.node_id;
     let partitions = (0..topic.partition_count)
         .map(|p| {
@@ -34,7 +35,11 @@ fn describe_topic(broker: &Broker, topic: &TopicMeta, with_ops: bool) -> Metadat
         .with_topic_id(topic.id)
         .with_is_internal(false)
         .with_partitions(partitions)
-        .with_topic_authorized_operations(if with_ops { TOPIC_OPERATIONS_ALL } else { AUTHORIZED_OPERATIONS_OMITTED })
+        .with_topic_authorized_operations(if with_ops {
+            broker.security.authorized_operations(ctx, acl::resource::TOPIC, &topic.name, acl::TOPIC_OPS)
+        } else {
+            AUTHORIZED_OPERATIONS_OMITTED
+        })
 }
 
 fn topic_error(name: Option<&str>, id: uuid::Uuid, code: i16) -> MetadataResponseTopic {
@@ -78,7 +83,12 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
     let mut topics = Vec::new();
     match requested {
         None => match broker.all_topics().await {
-            Ok(all) => topics.extend(all.iter().map(|t| describe_topic(broker, t, with_topic_ops))),
+            // All topics: those the principal may not describe are left out, as Kafka does.
+            Ok(all) => topics.extend(
+                all.iter()
+                    .filter(|t| broker.security.authorize_topic(ctx, Op::Describe, &t.name))
+                    .map(|t| describe_topic(broker, ctx, t, with_topic_ops)),
+            ),
             Err(e) => tracing::warn!(error = %e, "metadata: listing topics failed"),
         },
         Some(wanted) => {
@@ -86,11 +96,22 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
                 (version < 4 || req.allow_auto_topic_creation) && broker.config.auto_create_topics_enable;
             for t in wanted {
                 let name = t.name.as_ref().map(|n| n.0.to_string());
+                if let Some(n) = &name {
+                    if !broker.security.authorize_topic(ctx, Op::Describe, n) {
+                        topics.push(topic_error(Some(n), uuid::Uuid::nil(), errors::TOPIC_AUTHORIZATION_FAILED));
+                        continue;
+                    }
+                }
                 let lookup = match &name {
                     Some(n) => broker.topic(n).await,
                     None => broker.topic_by_id(t.topic_id).await,
                 };
                 let topic = match (lookup, &name) {
+                    (Ok(Some(topic)), None) if !broker.security.authorize_topic(ctx, Op::Describe, &topic.name) => {
+                        // By id: an undescribable topic is indistinguishable from an unknown one.
+                        topics.push(topic_error(None, t.topic_id, errors::TOPIC_AUTHORIZATION_FAILED));
+                        continue;
+                    }
                     (Ok(Some(topic)), _) => Ok(topic),
                     (Ok(None), None) => {
                         topics.push(topic_error(None, t.topic_id, errors::UNKNOWN_TOPIC_ID));
@@ -105,12 +126,18 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
                             topics.push(topic_error(Some(n), uuid::Uuid::nil(), errors::UNKNOWN_TOPIC_OR_PARTITION));
                             continue;
                         }
+                        if !broker.security.authorize_cluster(ctx, Op::Create)
+                            && !broker.security.authorize_topic(ctx, Op::Create, n)
+                        {
+                            topics.push(topic_error(Some(n), uuid::Uuid::nil(), errors::TOPIC_AUTHORIZATION_FAILED));
+                            continue;
+                        }
                         auto_create(broker, n).await
                     }
                     (Err(e), _) => Err(e),
                 };
                 match topic {
-                    Ok(topic) => topics.push(describe_topic(broker, &topic, with_topic_ops)),
+                    Ok(topic) => topics.push(describe_topic(broker, ctx, &topic, with_topic_ops)),
                     Err(e) => {
                         tracing::warn!(error = %e, "metadata: topic lookup failed");
                         // Retriable: clients refresh metadata again.
@@ -122,21 +149,28 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
     }
     let mut brokers = vec![MetadataResponseBroker::default()
         .with_node_id(BrokerId(broker.config.node_id))
-        .with_host(s(&broker.config.advertised_host))
-        .with_port(broker.config.advertised_port)
+        .with_host(s(&ctx.listener.advertised_host))
+        .with_port(ctx.listener.advertised_port)
         .with_rack(broker.config.rack.as_deref().map(s))];
     // The other front-ends of a multi-broker cluster (control plane): every
     // broker shares the engine, so each one serves every partition; clients
     // only need to know they exist to spread connections over them.
-    match broker.meta.live_brokers(oxbow_log::now_ms()).await {
-        Ok(live) => brokers.extend(live.into_iter().filter(|b| b.node_id != broker.config.node_id).map(|b| {
-            MetadataResponseBroker::default()
-                .with_node_id(BrokerId(b.node_id))
-                .with_host(s(&b.host))
-                .with_port(b.port)
-                .with_rack(b.rack.as_deref().map(s))
-        })),
-        Err(e) => tracing::warn!(error = %e, "metadata: cannot list live brokers; describing this broker only"),
+    let peers = broker.listener_peers.read().unwrap_or_else(|p| p.into_inner()).get(&ctx.listener.name).cloned();
+    if let Some(peers) = peers {
+        brokers.extend(peers.into_iter().filter(|(id, _, _)| *id != broker.config.node_id).map(|(id, host, port)| {
+            MetadataResponseBroker::default().with_node_id(BrokerId(id)).with_host(s(&host)).with_port(port)
+        }));
+    } else {
+        match broker.meta.live_brokers(oxbow_log::now_ms()).await {
+            Ok(live) => brokers.extend(live.into_iter().filter(|b| b.node_id != broker.config.node_id).map(|b| {
+                MetadataResponseBroker::default()
+                    .with_node_id(BrokerId(b.node_id))
+                    .with_host(s(&b.host))
+                    .with_port(b.port)
+                    .with_rack(b.rack.as_deref().map(s))
+            })),
+            Err(e) => tracing::warn!(error = %e, "metadata: cannot list live brokers; describing this broker only"),
+        }
     }
     brokers.sort_by_key(|b| b.node_id.0);
     MetadataResponse::default()
@@ -146,7 +180,7 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
         .with_topics(topics)
         .with_cluster_authorized_operations(
             if (8..=10).contains(&version) && req.include_cluster_authorized_operations {
-                CLUSTER_OPERATIONS_ALL
+                broker.security.authorized_operations(ctx, acl::resource::CLUSTER, acl::CLUSTER_NAME, acl::CLUSTER_OPS)
             } else {
                 AUTHORIZED_OPERATIONS_OMITTED
             },

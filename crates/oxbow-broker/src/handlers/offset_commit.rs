@@ -10,21 +10,32 @@ use oxbow_groups::OFFSET_METADATA_BYTES_MAX;
 use oxbow_meta_store::{CommittedOffset, PartitionKey};
 
 use crate::dispatch::RequestContext;
+use crate::security::Op;
 use crate::{errors, Broker};
 
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCommitResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: OffsetCommitRequest) -> OffsetCommitResponse {
     let group_id = req.group_id.0.as_str();
     let now = oxbow_log::now_ms();
-    let refused =
-        broker.groups.authorize_commit(group_id, req.generation_id_or_member_epoch, req.member_id.as_str()).await.err();
+    // READ on the group first (every partition gets GROUP_AUTHORIZATION_FAILED), then READ per topic.
+    let group_allowed = broker.security.authorize_group(ctx, Op::Read, group_id);
+    let refused = if group_allowed {
+        broker.groups.authorize_commit(group_id, req.generation_id_or_member_epoch, req.member_id.as_str()).await.err()
+    } else {
+        None
+    };
     // Per partition: Some(code) decided now, None = to be committed.
     let mut decided: Vec<Vec<Option<i16>>> = Vec::with_capacity(req.topics.len());
     let mut to_commit = Vec::new();
     for t in &req.topics {
+        let topic_allowed = broker.security.authorize_topic(ctx, Op::Read, &t.name.0);
         let topic = broker.topic(&t.name.0).await.ok().flatten();
         let mut codes = Vec::with_capacity(t.partitions.len());
         for p in &t.partitions {
-            let code = if let Some(e) = &refused {
+            let code = if !group_allowed {
+                Some(errors::GROUP_AUTHORIZATION_FAILED)
+            } else if !topic_allowed {
+                Some(errors::TOPIC_AUTHORIZATION_FAILED)
+            } else if let Some(e) = &refused {
                 Some(e.code())
             } else if !topic.as_ref().is_some_and(|tm| p.partition_index >= 0 && p.partition_index < tm.partition_count)
             {

@@ -14,25 +14,35 @@ use oxbow_meta_store::{CommittedOffset, PartitionKey};
 
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::Broker;
+use crate::security::Op;
+use crate::{errors, Broker};
 
-/// One partition's answer: (partition, offset, leader epoch, metadata).
-type Answer = (i32, i64, i32, String);
+/// One partition's answer: (partition, offset, leader epoch, metadata, error code).
+type Answer = (i32, i64, i32, String, i16);
 
 /// Answers for one group: per topic, per partition. Err is a group-level error code.
 async fn fetch_group(
     broker: &Broker,
+    ctx: &RequestContext,
     group_id: &str,
     wanted: Option<Vec<(TopicName, Vec<i32>)>>,
 ) -> Result<Vec<(TopicName, Vec<Answer>)>, i16> {
-    let answer =
-        |c: &CommittedOffset| (c.partition.partition, c.offset, c.leader_epoch, c.metadata.clone().unwrap_or_default());
+    if !broker.security.authorize_group(ctx, Op::Describe, group_id) {
+        return Err(errors::GROUP_AUTHORIZATION_FAILED);
+    }
+    let answer = |c: &CommittedOffset| {
+        (c.partition.partition, c.offset, c.leader_epoch, c.metadata.clone().unwrap_or_default(), errors::NONE)
+    };
     match wanted {
         None => {
             let committed = broker.groups.fetch_offsets(group_id, None).await.map_err(|e| e.code())?;
             let mut out: Vec<(TopicName, Vec<Answer>)> = Vec::new();
             for c in &committed {
                 let Some(topic) = broker.topic_by_id(c.partition.topic_id).await.ok().flatten() else { continue };
+                // "All topics" leaves out those the principal may not describe, as Kafka does.
+                if !broker.security.authorize_topic(ctx, Op::Describe, &topic.name) {
+                    continue;
+                }
                 match out.last_mut() {
                     Some((name, answers)) if name.0.as_str() == topic.name => answers.push(answer(c)),
                     _ => out.push((TopicName(s(&topic.name)), vec![answer(c)])),
@@ -44,16 +54,20 @@ async fn fetch_group(
             let mut keys = Vec::new();
             let mut resolved = Vec::with_capacity(topics.len());
             for (name, partitions) in topics {
+                if !broker.security.authorize_topic(ctx, Op::Describe, &name.0) {
+                    resolved.push((name, None, partitions, errors::TOPIC_AUTHORIZATION_FAILED));
+                    continue;
+                }
                 let topic = broker.topic(&name.0).await.ok().flatten();
                 if let Some(tm) = &topic {
                     keys.extend(partitions.iter().map(|p| PartitionKey { topic_id: tm.id, partition: *p }));
                 }
-                resolved.push((name, topic.map(|tm| tm.id), partitions));
+                resolved.push((name, topic.map(|tm| tm.id), partitions, errors::NONE));
             }
             let committed = broker.groups.fetch_offsets(group_id, Some(keys)).await.map_err(|e| e.code())?;
             Ok(resolved
                 .into_iter()
-                .map(|(name, topic_id, partitions)| {
+                .map(|(name, topic_id, partitions, code)| {
                     let answers = partitions
                         .into_iter()
                         .map(|p| {
@@ -61,7 +75,7 @@ async fn fetch_group(
                                 .iter()
                                 .find(|c| Some(c.partition.topic_id) == topic_id && c.partition.partition == p)
                                 .map(answer)
-                                .unwrap_or((p, -1, -1, String::new()))
+                                .unwrap_or((p, -1, -1, String::new(), code))
                         })
                         .collect();
                     (name, answers)
@@ -79,11 +93,15 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: OffsetFetch
             let group = OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
             // v9: a consumer-protocol member fetching for its group must send its current epoch.
             let member = g.member_id.as_ref().map(|m| m.as_str());
-            if let Err(e) = broker.groups.authorize_fetch(g.group_id.0.as_str(), member, g.member_epoch) {
+            // Authorization first (fetch_group answers GROUP_AUTHORIZATION_FAILED), then the member epoch.
+            let described = broker.security.authorize_group(ctx, Op::Describe, g.group_id.0.as_str());
+            if let (true, Err(e)) =
+                (described, broker.groups.authorize_fetch(g.group_id.0.as_str(), member, g.member_epoch))
+            {
                 groups.push(group.with_error_code(e.code()));
                 continue;
             }
-            groups.push(match fetch_group(broker, g.group_id.0.as_str(), wanted).await {
+            groups.push(match fetch_group(broker, ctx, g.group_id.0.as_str(), wanted).await {
                 Err(code) => group.with_error_code(code),
                 Ok(topics) => group.with_topics(
                     topics
@@ -92,9 +110,10 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: OffsetFetch
                             OffsetFetchResponseTopics::default().with_name(name).with_partitions(
                                 answers
                                     .into_iter()
-                                    .map(|(p, offset, epoch, metadata)| {
+                                    .map(|(p, offset, epoch, metadata, code)| {
                                         OffsetFetchResponsePartitions::default()
                                             .with_partition_index(p)
+                                            .with_error_code(code)
                                             .with_committed_offset(offset)
                                             .with_committed_leader_epoch(epoch)
                                             .with_metadata(Some(s(&metadata)))
@@ -110,7 +129,7 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: OffsetFetch
     }
     // v1 has no "all topics" form: a null list only exists from v2.
     let wanted = req.topics.map(|ts| ts.into_iter().map(|t| (t.name, t.partition_indexes)).collect::<Vec<_>>());
-    match fetch_group(broker, req.group_id.0.as_str(), wanted.clone()).await {
+    match fetch_group(broker, ctx, req.group_id.0.as_str(), wanted.clone()).await {
         Ok(topics) => OffsetFetchResponse::default().with_topics(
             topics
                 .into_iter()
@@ -118,9 +137,10 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: OffsetFetch
                     OffsetFetchResponseTopic::default().with_name(name).with_partitions(
                         answers
                             .into_iter()
-                            .map(|(p, offset, epoch, metadata)| {
+                            .map(|(p, offset, epoch, metadata, code)| {
                                 OffsetFetchResponsePartition::default()
                                     .with_partition_index(p)
+                                    .with_error_code(code)
                                     .with_committed_offset(offset)
                                     .with_committed_leader_epoch(epoch)
                                     .with_metadata(Some(s(&metadata)))

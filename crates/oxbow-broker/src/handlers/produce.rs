@@ -16,6 +16,7 @@ use oxbow_meta_store::AppendRejection;
 
 use super::s;
 use crate::dispatch::{encode_response, Reply, RequestContext, Started};
+use crate::security::Op;
 use crate::{errors, Broker};
 
 /// Where one partition's answer will come from.
@@ -118,6 +119,9 @@ async fn queue_partition(
 pub async fn start(broker: &Arc<Broker>, ctx: RequestContext, req: ProduceRequest) -> Started {
     let version = ctx.api_version;
     let acks = req.acks;
+    let txn_allowed = req.transactional_id.as_ref().is_none_or(|id| {
+        broker.security.authorize(&ctx, Op::Write, crate::security::acl::resource::TRANSACTIONAL_ID, id.0.as_str())
+    });
     let mut topics = Vec::with_capacity(req.topic_data.len());
     for t in req.topic_data {
         // v13 names topics by id; earlier versions by name.
@@ -130,10 +134,18 @@ pub async fn start(broker: &Arc<Broker>, ctx: RequestContext, req: ProduceReques
             }
         };
         let unknown_code = if version >= 13 { errors::UNKNOWN_TOPIC_ID } else { errors::UNKNOWN_TOPIC_OR_PARTITION };
+        // WRITE on the topic, checked before existence as Kafka does (an id that resolves to nothing stays unknown).
+        let name = topic.as_ref().map(|tm| tm.name.clone()).unwrap_or_else(|| t.name.0.to_string());
+        let topic_allowed =
+            (topic.is_none() && version >= 13) || broker.security.authorize_topic(&ctx, Op::Write, &name);
         let mut partitions = Vec::with_capacity(t.partition_data.len());
         for p in t.partition_data {
             let pending = if !matches!(acks, -1..=1) {
                 error(errors::INVALID_REQUIRED_ACKS, None)
+            } else if !txn_allowed {
+                error(errors::TRANSACTIONAL_ID_AUTHORIZATION_FAILED, None)
+            } else if !topic_allowed {
+                error(errors::TOPIC_AUTHORIZATION_FAILED, None)
             } else if req.transactional_id.is_some() {
                 error(errors::INVALID_TXN_STATE, Some("transactions are not supported yet".into()))
             } else {

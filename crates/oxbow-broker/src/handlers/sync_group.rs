@@ -9,12 +9,16 @@ use oxbow_groups::codes;
 
 use super::s;
 use crate::dispatch::RequestContext;
-use crate::Broker;
+use crate::security::Op;
+use crate::{errors, Broker};
 
 /// A follower waits at most this long for the leader's SyncGroup.
 const SYNC_WAIT_MS: u64 = 300_000;
 
-pub async fn handle(broker: &Arc<Broker>, _ctx: &RequestContext, req: SyncGroupRequest) -> SyncGroupResponse {
+pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: SyncGroupRequest) -> SyncGroupResponse {
+    if !broker.security.authorize_group(ctx, Op::Read, req.group_id.0.as_str()) {
+        return SyncGroupResponse::default().with_error_code(errors::GROUP_AUTHORIZATION_FAILED);
+    }
     let resp = broker
         .groups
         .sync(
