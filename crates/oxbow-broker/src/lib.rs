@@ -4,7 +4,7 @@
 //! broker through [`Broker`], which owns the log engine, the metadata store
 //! and a topic cache; they never touch sockets.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use oxbow_log::LogEngine;
@@ -37,6 +37,10 @@ pub struct Broker {
     /// Listeners' TLS/SASL settings, the ACL cache and the authorizer
     /// (built from `config.security`; one shared value so other constructors add one line).
     pub security: Arc<security::Security>,
+    /// Endpoints of the other brokers of this broker's cluster by listener name (node id, host,
+    /// port), set by the control plane's provisioner; Metadata answers a request with the peers
+    /// of the listener it came in on. Empty: peers come from the registrations in the store.
+    pub listener_peers: RwLock<BTreeMap<String, Vec<(i32, String, i32)>>>,
     topics: TopicCache,
     /// Brokers with a live lease as last read from the metadata store
     /// (refreshed with every lease renewal), sorted by node id.
@@ -58,18 +62,30 @@ struct TopicCacheInner {
 
 impl Broker {
     pub async fn new(config: BrokerConfig, engine: Arc<LogEngine>) -> Result<Arc<Self>, MetaError> {
-        let meta = engine.meta().clone();
-        let cluster_id = meta.cluster_id().await?;
-        let request_bytes = Arc::new(tokio::sync::Semaphore::new(config.queued_max_request_bytes));
         let mut group_config = config.groups.clone();
         group_config.coordinator_owner = format!("node-{}", config.node_id);
-        let groups = oxbow_groups::GroupCoordinator::new(meta.clone(), group_config);
+        let groups = oxbow_groups::GroupCoordinator::new(engine.meta().clone(), group_config);
         // Groups come back before the first request, so members continue where they were.
         let restored = groups.load().await?;
         if restored > 0 {
             tracing::info!(groups = restored, "restored group membership from the metadata store");
         }
         groups.start();
+        Self::new_with_groups(config, engine, groups).await
+    }
+
+    /// A broker that shares its engine and group coordinator with the other
+    /// front-ends of one cluster (the control plane's multi-broker clusters):
+    /// group membership is in memory, so every broker of a cluster must see
+    /// the same coordinator whichever one a client asks.
+    pub async fn new_with_groups(
+        config: BrokerConfig,
+        engine: Arc<LogEngine>,
+        groups: Arc<oxbow_groups::GroupCoordinator>,
+    ) -> Result<Arc<Self>, MetaError> {
+        let meta = engine.meta().clone();
+        let cluster_id = meta.cluster_id().await?;
+        let request_bytes = Arc::new(tokio::sync::Semaphore::new(config.queued_max_request_bytes));
         let security = Arc::new(security::Security::new(config.security.clone(), meta.clone()));
         security.reload_acls().await?;
         security.spawn_refresh();
@@ -81,6 +97,7 @@ impl Broker {
             groups,
             request_bytes,
             security,
+            listener_peers: RwLock::default(),
             topics: TopicCache::default(),
             live_brokers: RwLock::default(),
         };
@@ -88,6 +105,11 @@ impl Broker {
             broker.remember_topic(topic);
         }
         Ok(Arc::new(broker))
+    }
+
+    /// Replaces the peers Metadata lists (see `listener_peers`).
+    pub fn set_listener_peers(&self, peers: BTreeMap<String, Vec<(i32, String, i32)>>) {
+        *self.listener_peers.write().unwrap_or_else(|p| p.into_inner()) = peers;
     }
 
     pub fn remember_topic(&self, topic: TopicMeta) -> Arc<TopicMeta> {
@@ -170,6 +192,21 @@ impl Broker {
 
     pub fn set_live_brokers(&self, brokers: Vec<BrokerRegistration>) {
         *self.live_brokers.write().unwrap_or_else(|p| p.into_inner()) = brokers;
+    }
+
+    /// Where broker `b` is reached by a client that came in on `listener`: this
+    /// broker on that very listener; in a control-plane cluster (peers published
+    /// per listener) the peer's address on the same listener, or None when it has
+    /// no such listener; otherwise (brokers sharing stores) the endpoint `b` registered.
+    pub fn endpoint_on(&self, listener: &security::Listener, b: &BrokerRegistration) -> Option<(String, i32)> {
+        if b.node_id == self.config.node_id {
+            return Some((listener.advertised_host.clone(), listener.advertised_port));
+        }
+        let peers = self.listener_peers.read().unwrap_or_else(|p| p.into_inner());
+        if peers.is_empty() {
+            return Some((b.host.clone(), b.port));
+        }
+        peers.get(&listener.name)?.iter().find(|(id, _, _)| *id == b.node_id).map(|(_, h, p)| (h.clone(), *p))
     }
 
     /// This broker's registration with a lease ending at `lease_expires_ms`.

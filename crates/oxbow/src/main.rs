@@ -15,16 +15,22 @@ use oxbow_log::LogEngine;
 use oxbow_meta_store::{MetaStore, PostgresMetaStore, SqliteMetaStore};
 use oxbow_object_store::{LocalDirStore, ObjectStore, S3Options, S3Store};
 
+mod cli;
 mod scram_cli;
 
-const USAGE: &str = "usage: oxbow up [--listen HOST:PORT] [--advertised-host HOST] [--data-dir DIR] \
-[--node-id N] [--rack RACK] [--metadata SQLITE_PATH|postgres://...] [--objects DIR|s3://BUCKET/PREFIX] \
-[--preset msk] [--set KAFKA.CONFIG=VALUE]... [--log-level error|warn|info|debug|trace] | \
-oxbow scram set|delete|list [--data-dir DIR] [--user U] [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] \
-[--password P (else read from stdin)] [--iterations N]";
+const USAGE: &str = "usage: oxbow up [--listen HOST:PORT] [--api-listen HOST:PORT] [--region REGION] \
+[--advertised-host HOST] [--data-dir DIR] [--node-id N] [--rack RACK] [--metadata SQLITE_PATH|postgres://...] \
+[--objects DIR|s3://BUCKET/PREFIX] [--preset msk] [--set KAFKA.CONFIG=VALUE]... \
+[--log-level error|warn|info|debug|trace] | oxbow scram set|delete|list ... | oxbow help (control-plane commands)";
+
+/// The control plane's default API address (`--api-listen`).
+const DEFAULT_API_LISTEN: &str = "127.0.0.1:9080";
 
 struct UpArgs {
     config: BrokerConfig,
+    /// None: the default address, with a fallback to a free port when it is taken.
+    api_listen: Option<SocketAddr>,
+    region: String,
     advertised_host: Option<String>,
     data_dir: PathBuf,
     /// A PostgreSQL URL or a SQLite file path; None: `<data-dir>/metadata.sqlite`.
@@ -53,6 +59,8 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
     let mut data_dir = PathBuf::from(".oxbow-data");
     let (mut metadata, mut objects) = (None, None);
     let mut log_level = tracing::Level::INFO;
+    let mut api_listen = None;
+    let mut region = "us-east-1".to_string();
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("listen") => {
@@ -62,6 +70,21 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
                     .ok()
                     .and_then(|mut a| a.next())
                     .ok_or_else(|| format!("--listen {v:?} is not HOST:PORT"))?;
+            }
+            Long("api-listen") => {
+                let v = value(&mut parser, "--api-listen")?;
+                api_listen = Some(
+                    v.to_socket_addrs()
+                        .ok()
+                        .and_then(|mut a| a.next())
+                        .ok_or_else(|| format!("--api-listen {v:?} is not HOST:PORT"))?,
+                );
+            }
+            Long("region") => {
+                region = value(&mut parser, "--region")?;
+                if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    return Err(format!("--region {region:?} is not a region name"));
+                }
             }
             Long("advertised-host") => advertised_host = Some(value(&mut parser, "--advertised-host")?),
             Long("data-dir") => data_dir = PathBuf::from(value(&mut parser, "--data-dir")?),
@@ -95,7 +118,7 @@ fn parse_up(mut parser: lexopt::Parser) -> Result<UpArgs, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
-    Ok(UpArgs { config, advertised_host, data_dir, metadata, objects, log_level })
+    Ok(UpArgs { config, api_listen, region, advertised_host, data_dir, metadata, objects, log_level })
 }
 
 fn main() -> ExitCode {
@@ -120,6 +143,7 @@ fn main() -> ExitCode {
             }
         },
         "scram" => scram_cli::run(parser),
+        other if cli::COMMANDS.contains(&other) => cli::run(other, parser),
         other => {
             eprintln!("oxbow: unknown command {other:?}; {USAGE}");
             ExitCode::from(2)
@@ -146,7 +170,7 @@ fn up(args: UpArgs) -> ExitCode {
 }
 
 async fn run(args: UpArgs) -> anyhow::Result<()> {
-    let UpArgs { mut config, advertised_host, data_dir, metadata, objects, .. } = args;
+    let UpArgs { mut config, api_listen, region, advertised_host, data_dir, metadata, objects, .. } = args;
     let started = std::time::Instant::now();
     let specs = config.security.resolve_listeners(config.listen).map_err(|e| anyhow::anyhow!(e))?;
     // Bind first: a busy port is the commonest start-up failure and must be
@@ -172,6 +196,25 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
         let info = Listener { name, protocol, bind: bound, advertised_host: host, advertised_port: port as i32 };
         bound_listeners.push((listener, Arc::new(info), tls));
     }
+    let api_listener = match api_listen {
+        Some(addr) => tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                anyhow::anyhow!("--api-listen {addr} is already in use")
+            } else {
+                anyhow::anyhow!("cannot listen on {addr}: {e}")
+            }
+        })?,
+        // The default port may be held by another `oxbow up` on this machine: take any free one
+        // and say so, rather than refusing to start a broker whose Kafka port was free.
+        None => match tokio::net::TcpListener::bind(DEFAULT_API_LISTEN).await {
+            Ok(l) => l,
+            // (Not a warning on stderr, which carries one-line start-up errors.)
+            Err(e) => {
+                tracing::debug!(error = %e, "{DEFAULT_API_LISTEN} is not available for the API; using a free port");
+                tokio::net::TcpListener::bind("127.0.0.1:0").await?
+            }
+        },
+    };
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| anyhow::anyhow!("data directory {} is not usable: {e}", data_dir.display()))?;
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
@@ -188,22 +231,21 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let engine = LogEngine::start(meta, objects, config.log.clone());
     let broker = Broker::new(config, engine).await?;
-    oxbow_broker::background::register(&broker).await?;
 
+    let (plane, _) =
+        oxbow_control::ControlPlane::open(oxbow_control::ControlConfig { data_dir: data_dir.clone(), region })?;
+    let lines: Vec<String> = bound_listeners
+        .iter()
+        .map(|(_, info, _)| format!("listener {} ({}) listening on {}", info.name, info.protocol.name(), info.bind))
+        .collect();
+    let default_arn = plane.start(bound_listeners, broker.clone()).await?;
+    let api_addr = api_listener.local_addr()?;
+    let endpoint = format!("http://{api_addr}");
+    // `oxbow` CLI commands find the running API here.
+    std::fs::write(data_dir.join("control-endpoint"), &endpoint)?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let mut servers = Vec::new();
-    let mut lines = Vec::new();
-    for (listener, info, tls) in bound_listeners {
-        lines.push(format!("listener {} ({}) listening on {}", info.name, info.protocol.name(), info.bind));
-        servers.push(tokio::spawn(oxbow_broker::server::serve_listener(
-            listener,
-            info,
-            tls,
-            broker.clone(),
-            shutdown_rx.clone(),
-        )));
-    }
-    let background = tokio::spawn(oxbow_broker::background::run(broker.clone(), shutdown_rx));
+    let api = tokio::spawn(plane.clone().serve(api_listener, shutdown_rx.clone()));
+    let health = tokio::spawn(plane.clone().run_health(shutdown_rx));
 
     println!(
         "oxbow {}: kafka listening on {} (node {}, cluster {}) — started in {} ms",
@@ -220,6 +262,14 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
             println!("{line}");
         }
     }
+    let identity = plane.default_identity()?;
+    println!("api listening on {endpoint} (MSK and Secrets Manager APIs, region {})", plane.region);
+    println!(
+        "account {}: AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}",
+        identity.account_id, identity.access_key_id, identity.secret_access_key
+    );
+    println!("default cluster {default_arn}: bootstrap {}", plane.bootstrap_of(&default_arn)?);
+    println!("try: aws kafka list-clusters --endpoint-url {endpoint} --region {}", plane.region);
     println!("try: kcat -b {bound} -L");
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -227,10 +277,10 @@ async fn run(args: UpArgs) -> anyhow::Result<()> {
     wait_for_signal().await;
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);
-    for server in servers {
-        let _ = server.await;
-    }
-    background.abort();
+    let _ = api.await;
+    health.abort();
+    plane.shutdown().await;
+    // End the lease at once, so brokers sharing the stores stop listing this one.
     if let Err(e) = oxbow_broker::background::deregister(&broker).await {
         tracing::warn!(error = %e, "could not end the broker lease");
     }

@@ -41,11 +41,11 @@ pub async fn handle(
 ) -> FindCoordinatorResponse {
     let owner = |key: &str| {
         let b = broker.coordinator_for_group(key);
-        // This broker answers with the listener the client came in on.
-        if b.node_id == broker.config.node_id {
-            (BrokerId(b.node_id), s(&ctx.listener.advertised_host), ctx.listener.advertised_port)
-        } else {
-            (BrokerId(b.node_id), s(&b.host), b.port)
+        match broker.endpoint_on(&ctx.listener, &b) {
+            Some((host, port)) => (BrokerId(b.node_id), s(&host), port),
+            // A control-plane peer without this listener: every front-end of such a
+            // cluster shares one coordinator, so this broker answers for it.
+            None => (BrokerId(broker.config.node_id), s(&ctx.listener.advertised_host), ctx.listener.advertised_port),
         }
     };
     if ctx.api_version >= 4 {

@@ -148,22 +148,20 @@ pub async fn handle(broker: &Arc<Broker>, ctx: &RequestContext, req: MetadataReq
             }
         }
     }
-    // Every broker with a live lease (this one always, with the listener the
-    // client came in on; the others with their registered endpoint).
+    // Every broker with a live lease (this one always), each at its address on
+    // the listener the client came in on (see `Broker::endpoint_on`).
     let brokers = broker
         .live_brokers()
         .into_iter()
-        .map(|b| {
-            let (host, port) = if b.node_id == broker.config.node_id {
-                (ctx.listener.advertised_host.clone(), ctx.listener.advertised_port)
-            } else {
-                (b.host, b.port)
-            };
-            MetadataResponseBroker::default()
-                .with_node_id(BrokerId(b.node_id))
-                .with_host(s(&host))
-                .with_port(port)
-                .with_rack(b.rack.as_deref().map(s))
+        .filter_map(|b| {
+            let (host, port) = broker.endpoint_on(&ctx.listener, &b)?;
+            Some(
+                MetadataResponseBroker::default()
+                    .with_node_id(BrokerId(b.node_id))
+                    .with_host(s(&host))
+                    .with_port(port)
+                    .with_rack(b.rack.as_deref().map(s)),
+            )
         })
         .collect();
     MetadataResponse::default()
