@@ -24,6 +24,9 @@ pub mod versions;
 
 pub use config::BrokerConfig;
 
+/// Listener name → the cluster's brokers on it: (node id, host, port).
+pub type ListenerPeers = BTreeMap<String, Vec<(i32, String, i32)>>;
+
 /// Everything a handler may use.
 pub struct Broker {
     pub config: BrokerConfig,
@@ -40,7 +43,7 @@ pub struct Broker {
     /// Endpoints of the other brokers of this broker's cluster by listener name (node id, host,
     /// port), set by the control plane's provisioner; Metadata answers a request with the peers
     /// of the listener it came in on. Empty: peers come from the registrations in the store.
-    pub listener_peers: RwLock<BTreeMap<String, Vec<(i32, String, i32)>>>,
+    pub listener_peers: RwLock<ListenerPeers>,
     topics: TopicCache,
     /// Brokers with a live lease as last read from the metadata store
     /// (refreshed with every lease renewal), sorted by node id.
@@ -108,7 +111,7 @@ impl Broker {
     }
 
     /// Replaces the peers Metadata lists (see `listener_peers`).
-    pub fn set_listener_peers(&self, peers: BTreeMap<String, Vec<(i32, String, i32)>>) {
+    pub fn set_listener_peers(&self, peers: ListenerPeers) {
         *self.listener_peers.write().unwrap_or_else(|p| p.into_inner()) = peers;
     }
 

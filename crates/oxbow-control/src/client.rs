@@ -72,8 +72,19 @@ impl Client {
         stream.set_write_timeout(Some(TIMEOUT))?;
         stream.write_all(text.as_bytes())?;
         stream.write_all(payload.as_bytes())?;
+        // Read until the server closes (`connection: close`), at most RESPONSE_MAX_BYTES.
         let mut raw = Vec::new();
-        stream.take(RESPONSE_MAX_BYTES).read_to_end(&mut raw)?;
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let n = stream.read(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            if raw.len() + n > RESPONSE_MAX_BYTES as usize {
+                anyhow::bail!("response larger than {RESPONSE_MAX_BYTES} bytes");
+            }
+            raw.extend_from_slice(&chunk[..n]);
+        }
         let split =
             raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| anyhow::anyhow!("malformed HTTP response"))?;
         let head = String::from_utf8_lossy(&raw[..split]).to_string();

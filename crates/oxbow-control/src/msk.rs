@@ -551,7 +551,9 @@ fn mutable_info(doc: &Value) -> Value {
     if let Some(ci) = p.get("brokerNodeGroupInfo").and_then(|b| b.get("connectivityInfo")) {
         m["connectivityInfo"] = ci.clone();
     }
-    m.as_object_mut().map(|o| o.retain(|_, v| !v.is_null()));
+    if let Some(o) = m.as_object_mut() {
+        o.retain(|_, v| !v.is_null());
+    }
     m
 }
 
@@ -935,7 +937,9 @@ async fn describe_operation(c: &Ctx<'_>, v2_shape: bool) -> Result<Answer, Answe
             "sourceClusterInfo": p.get("sourceClusterInfo"),
             "targetClusterInfo": p.get("targetClusterInfo"),
         });
-        out["provisioned"].as_object_mut().map(|o| o.retain(|_, v| !v.is_null()));
+        if let Some(o) = out["provisioned"].as_object_mut() {
+            o.retain(|_, v| !v.is_null());
+        }
         Ok(Answer::ok(json!({"clusterOperationInfo": out})))
     } else {
         Ok(Answer::ok(json!({"clusterOperationInfo": public(&op.doc)})))
