@@ -200,16 +200,21 @@ impl Broker {
     /// Where broker `b` is reached by a client that came in on `listener`: this
     /// broker on that very listener; in a control-plane cluster (peers published
     /// per listener) the peer's address on the same listener, or None when it has
-    /// no such listener; otherwise (brokers sharing stores) the endpoint `b` registered.
+    /// no such listener; otherwise (a broker of another process sharing the stores)
+    /// the endpoint `b` registered, which is its first listener.
     pub fn endpoint_on(&self, listener: &security::Listener, b: &BrokerRegistration) -> Option<(String, i32)> {
         if b.node_id == self.config.node_id {
             return Some((listener.advertised_host.clone(), listener.advertised_port));
         }
         let peers = self.listener_peers.read().unwrap_or_else(|p| p.into_inner());
-        if peers.is_empty() {
-            return Some((b.host.clone(), b.port));
+        if let Some((_, host, port)) =
+            peers.get(&listener.name).into_iter().flatten().find(|(id, _, _)| *id == b.node_id)
+        {
+            return Some((host.clone(), *port));
         }
-        peers.get(&listener.name)?.iter().find(|(id, _, _)| *id == b.node_id).map(|(_, h, p)| (h.clone(), *p))
+        let published_peer = peers.values().flatten().any(|(id, _, _)| *id == b.node_id);
+        // A broker of another process on the same stores: only its registered endpoint is known.
+        (!published_peer).then(|| (b.host.clone(), b.port))
     }
 
     /// This broker's registration with a lease ending at `lease_expires_ms`.

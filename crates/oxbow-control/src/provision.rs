@@ -194,9 +194,14 @@ async fn start_node(
     Ok(Node { addrs, broker, shutdown: tx, servers, background })
 }
 
-fn stop_node(node: Node) {
+async fn stop_node(node: Node) {
     let _ = node.shutdown.send(true);
     node.background.abort();
+    // End its lease now (awaited, so a restart's registration comes after it): Metadata and
+    // partition leadership stop naming a broker that is gone.
+    if let Err(e) = oxbow_broker::background::deregister(&node.broker).await {
+        tracing::warn!(error = %e, broker = node.broker.config.node_id, "could not end the broker lease");
+    }
     // The accept loops end on the shutdown signal; open connections end with their clients.
     for server in node.servers {
         server.abort();
@@ -312,7 +317,7 @@ impl Provisioner for InProcess {
                             running.spec.ports.insert(port_key(id, listener), addr.port());
                         }
                     }
-                    stop_node(node);
+                    stop_node(node).await;
                 }
             }
         }
@@ -336,7 +341,7 @@ impl Provisioner for InProcess {
         for (listener, addr) in &node.addrs {
             running.spec.ports.insert(port_key(broker_id, listener), addr.port());
         }
-        stop_node(node);
+        stop_node(node).await;
         let listeners = bind_node(running, broker_id).await?;
         let node = start_node(running, broker_id, listeners, None).await?;
         running.nodes.insert(broker_id, node);
@@ -348,7 +353,7 @@ impl Provisioner for InProcess {
         let running = self.clusters.lock().await.remove(cluster_id);
         if let Some(running) = running {
             for (_, node) in running.nodes {
-                stop_node(node);
+                stop_node(node).await;
             }
             if delete_data {
                 let _ = std::fs::remove_dir_all(&running.spec.data_dir);
