@@ -4,13 +4,15 @@
 //! and each is refused with Kafka's error code; a super user, on the same
 //! broker, is served. Also SASL refusals at the wire level.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod common;
 
-use bytes::{Bytes, BytesMut};
+use std::io::Write;
+use std::process::Stdio;
+
+use bytes::Bytes;
+use common::{oxbow, Broker, Conn};
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use oxbow_broker::versions::SUPPORTED;
 
 const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
@@ -18,23 +20,6 @@ const GROUP_AUTHORIZATION_FAILED: i16 = 30;
 const CLUSTER_AUTHORIZATION_FAILED: i16 = 31;
 const SASL_AUTHENTICATION_FAILED: i16 = 58;
 const UNSUPPORTED_SASL_MECHANISM: i16 = 33;
-
-struct Broker {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn oxbow() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_oxbow"))
-}
 
 fn start() -> Broker {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -47,84 +32,34 @@ fn start() -> Broker {
             .expect("oxbow scram");
         assert!(status.success());
     }
-    let mut child = oxbow()
-        .args(["up", "--listen", "127.0.0.1:0", "--data-dir", &data])
-        .args(["--set", "listeners=SASL_PLAINTEXT://127.0.0.1:0"])
-        .args(["--set", "allow.everyone.if.no.acl.found=false"])
-        .args(["--set", "super.users=User:admin"])
-        .args(["--set", "group.initial.rebalance.delay.ms=0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn oxbow");
-    let line = BufReader::new(child.stdout.take().expect("stdout")).lines().next().expect("line").expect("utf8");
-    let addr = line.split("listening on ").nth(1).and_then(|r| r.split_whitespace().next()).expect("addr").to_string();
-    Broker { child, addr, _dir: dir }
+    common::start_in(
+        dir,
+        &[
+            "--set",
+            "listeners=SASL_PLAINTEXT://127.0.0.1:0",
+            "--set",
+            "allow.everyone.if.no.acl.found=false",
+            "--set",
+            "super.users=User:admin",
+            "--set",
+            "group.initial.rebalance.delay.ms=0",
+        ],
+    )
 }
 
-struct Conn {
-    stream: TcpStream,
-    correlation_id: i32,
-}
-
-impl Conn {
-    fn open(addr: &str) -> Self {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
-        Conn { stream, correlation_id: 0 }
-    }
-
-    fn send<Req: Encodable>(&mut self, key: ApiKey, version: i16, req: &Req) {
-        self.correlation_id += 1;
-        let header = RequestHeader::default()
-            .with_request_api_key(key as i16)
-            .with_request_api_version(version)
-            .with_correlation_id(self.correlation_id)
-            .with_client_id(Some(StrBytes::from_static_str("authz-test")));
-        let mut body = BytesMut::new();
-        header.encode(&mut body, key.request_header_version(version)).expect("header");
-        req.encode(&mut body, version).expect("body");
-        let mut frame = (body.len() as i32).to_be_bytes().to_vec();
-        frame.extend_from_slice(&body);
-        self.stream.write_all(&frame).expect("write");
-    }
-
-    /// The next response frame, or None when the broker closed the connection.
-    fn receive<Resp: Decodable>(&mut self, key: ApiKey, version: i16) -> Option<Resp> {
-        let mut len = [0u8; 4];
-        self.stream.read_exact(&mut len).ok()?;
-        let mut buf = vec![0u8; i32::from_be_bytes(len) as usize];
-        self.stream.read_exact(&mut buf).ok()?;
-        let mut buf = Bytes::from(buf);
-        let header = ResponseHeader::decode(&mut buf, key.response_header_version(version)).expect("resp header");
-        assert_eq!(header.correlation_id, self.correlation_id);
-        Some(Resp::decode(&mut buf, version).expect("decode response"))
-    }
-
-    fn call<Req: Encodable, Resp: Decodable>(&mut self, key: ApiKey, version: i16, req: &Req) -> Resp {
-        self.send(key, version, req);
-        self.receive(key, version).expect("response")
-    }
-
-    fn closed(&mut self) -> bool {
-        let mut b = [0u8; 1];
-        matches!(self.stream.read(&mut b), Ok(0) | Err(_))
-    }
-
-    /// SaslHandshake v1 + SaslAuthenticate v2 with PLAIN.
-    fn login(addr: &str, user: &str, password: &str) -> Conn {
-        let mut c = Conn::open(addr);
-        let hs: SaslHandshakeResponse =
-            c.call(ApiKey::SaslHandshake, 1, &SaslHandshakeRequest::default().with_mechanism(st("PLAIN")));
-        assert_eq!(hs.error_code, 0);
-        let auth: SaslAuthenticateResponse = c.call(
-            ApiKey::SaslAuthenticate,
-            2,
-            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(format!("\0{user}\0{password}"))),
-        );
-        assert_eq!(auth.error_code, 0, "{:?}", auth.error_message);
-        c
-    }
+/// SaslHandshake v1 + SaslAuthenticate v2 with PLAIN.
+fn login(addr: &str, user: &str, password: &str) -> Conn {
+    let mut c = Conn::open(addr);
+    let hs: SaslHandshakeResponse =
+        c.call(ApiKey::SaslHandshake, 1, &SaslHandshakeRequest::default().with_mechanism(st("PLAIN")));
+    assert_eq!(hs.error_code, 0);
+    let auth: SaslAuthenticateResponse = c.call(
+        ApiKey::SaslAuthenticate,
+        2,
+        &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(format!("\0{user}\0{password}"))),
+    );
+    assert_eq!(auth.error_code, 0, "{:?}", auth.error_message);
+    c
 }
 
 fn st(s: &str) -> StrBytes {
@@ -466,9 +401,9 @@ fn expected(key: ApiKey) -> Option<i16> {
 #[test]
 fn every_api_refuses_a_principal_without_acls() {
     let broker = start();
-    let mut admin = Conn::login(&broker.addr, "admin", "admin-secret");
+    let mut admin = login(&broker.addr, "admin", "admin-secret");
     admin_setup(&mut admin);
-    let mut mallory = Conn::login(&broker.addr, "mallory", "mallory-secret");
+    let mut mallory = login(&broker.addr, "mallory", "mallory-secret");
     let mut walked = 0;
     for (key, _, _) in SUPPORTED {
         let Some(code) = expected(*key) else { continue };
@@ -576,6 +511,6 @@ fn bad_authentication_is_refused_cleanly() {
     c.stream.write_all(b"\0\0\0\x0en,,n=admin,r=x").expect("write");
     assert!(c.closed());
     // The broker still serves.
-    let mut ok = Conn::login(&broker.addr, "admin", "admin-secret");
+    let mut ok = login(&broker.addr, "admin", "admin-secret");
     assert_eq!(metadata(&mut ok, None).topics.len(), 0);
 }

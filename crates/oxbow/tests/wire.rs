@@ -2,77 +2,18 @@
 //! hide: idempotent duplicates and fencing, LogAppendTime stamping,
 //! DescribeProducers, ListOffsets MAX_TIMESTAMP, ApiVersions contents.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod common;
 
 use bytes::{Bytes, BytesMut};
+use common::{Broker, Conn};
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
 
-struct Broker {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start() -> Broker {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oxbow"))
-        .args(["up", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().expect("utf8")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn oxbow");
-    let line = BufReader::new(child.stdout.take().expect("stdout")).lines().next().expect("line").expect("utf8");
-    let addr = line.split("listening on ").nth(1).and_then(|r| r.split_whitespace().next()).expect("addr").to_string();
-    Broker { child, addr, _dir: dir }
-}
-
-struct Conn {
-    stream: TcpStream,
-    correlation_id: i32,
-}
-
-impl Conn {
-    fn open(addr: &str) -> Self {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
-        Conn { stream, correlation_id: 0 }
-    }
-
-    fn call<Req: Encodable, Resp: Decodable>(&mut self, key: ApiKey, version: i16, req: &Req) -> Resp {
-        self.correlation_id += 1;
-        let header = RequestHeader::default()
-            .with_request_api_key(key as i16)
-            .with_request_api_version(version)
-            .with_correlation_id(self.correlation_id)
-            .with_client_id(Some(StrBytes::from_static_str("wire-test")));
-        let mut body = BytesMut::new();
-        header.encode(&mut body, key.request_header_version(version)).expect("header");
-        req.encode(&mut body, version).expect("body");
-        let mut frame = (body.len() as i32).to_be_bytes().to_vec();
-        frame.extend_from_slice(&body);
-        self.stream.write_all(&frame).expect("write");
-        let mut len = [0u8; 4];
-        self.stream.read_exact(&mut len).expect("response length");
-        let mut buf = vec![0u8; i32::from_be_bytes(len) as usize];
-        self.stream.read_exact(&mut buf).expect("response body");
-        let mut buf = Bytes::from(buf);
-        let header = ResponseHeader::decode(&mut buf, key.response_header_version(version)).expect("resp header");
-        assert_eq!(header.correlation_id, self.correlation_id);
-        Resp::decode(&mut buf, version).expect("decode response")
-    }
+    common::start_in(tempfile::tempdir().expect("tempdir"), &[])
 }
 
 fn topic(name: &str) -> TopicName {
