@@ -30,7 +30,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 use uuid::Uuid;
 
-use crate::producer::{self, SequenceCheck};
+use crate::producer;
 use crate::sqlite::{
     corrupt, decode_cached_batches, encode_cached_batches, kafka_uuid_string, now_ms, to_i16, to_i32, to_i64, to_u32,
     to_u64, uuid_from_blob,
@@ -536,18 +536,8 @@ async fn commit_object_tx(
                     slot.insert(load_producer(tx, partition_id, pb.producer_id).await?);
                 }
                 let entry = producers.get(&pb.producer_id).and_then(|e| e.as_ref());
-                let rejection = match producer::check(entry, pb) {
-                    SequenceCheck::Accept => None,
-                    SequenceCheck::Duplicate { base_offset } => {
-                        outcomes[i] =
-                            Some(BatchOutcome::Duplicate { base_offset, log_start_offset: p.log_start_offset });
-                        continue;
-                    }
-                    SequenceCheck::OutOfOrder => Some(AppendRejection::OutOfOrderSequence),
-                    SequenceCheck::FencedEpoch => Some(AppendRejection::InvalidProducerEpoch),
-                };
-                if let Some(rejection) = rejection {
-                    outcomes[i] = Some(BatchOutcome::Rejected(rejection));
+                if let Some(outcome) = producer::outcome_of(producer::check(entry, pb), p.log_start_offset) {
+                    outcomes[i] = Some(outcome);
                     continue;
                 }
             }

@@ -59,6 +59,19 @@ fn next_sequence(last: i32) -> i32 {
     }
 }
 
+/// What a sequence check means for a batch in `commit_object`: None to append
+/// it, else its outcome without appending (a duplicate answered with the
+/// offset it was first given, or a rejection). Every backend maps it this way.
+pub fn outcome_of(check: SequenceCheck, log_start_offset: i64) -> Option<crate::BatchOutcome> {
+    use crate::{AppendRejection, BatchOutcome};
+    match check {
+        SequenceCheck::Accept => None,
+        SequenceCheck::Duplicate { base_offset } => Some(BatchOutcome::Duplicate { base_offset, log_start_offset }),
+        SequenceCheck::OutOfOrder => Some(BatchOutcome::Rejected(AppendRejection::OutOfOrderSequence)),
+        SequenceCheck::FencedEpoch => Some(BatchOutcome::Rejected(AppendRejection::InvalidProducerEpoch)),
+    }
+}
+
 /// Decides what happens to `batch` given the partition's current entry for its producer.
 pub fn check(entry: Option<&ProducerEntry>, batch: &ProducerBatch) -> SequenceCheck {
     let Some(entry) = entry else {

@@ -27,7 +27,7 @@ use crate::producer::{self, CachedBatch, CACHED_BATCHES_MAX};
 use crate::{
     AclBinding, AppendRejection, BatchOutcome, BatchToCommit, BrokerRegistration, CommittedOffset, DeadObject,
     IndexEntry, MetaError, MetaResult, MetaStore, NewObject, NewTopic, PartitionKey, PartitionOffsets, ProducerEntry,
-    ScramCredential, SequenceCheck, TopicMeta,
+    ScramCredential, TopicMeta,
 };
 
 struct Migration {
@@ -677,18 +677,8 @@ fn commit_object_tx(conn: &Connection, object: &NewObject, batches: &[BatchToCom
                         e.insert(load_producer(conn, partition_id, pb.producer_id)?)
                     }
                 };
-                let rejection = match producer::check(entry.as_ref(), pb) {
-                    SequenceCheck::Accept => None,
-                    SequenceCheck::Duplicate { base_offset } => {
-                        outcomes[i] =
-                            Some(BatchOutcome::Duplicate { base_offset, log_start_offset: p.log_start_offset });
-                        continue;
-                    }
-                    SequenceCheck::OutOfOrder => Some(AppendRejection::OutOfOrderSequence),
-                    SequenceCheck::FencedEpoch => Some(AppendRejection::InvalidProducerEpoch),
-                };
-                if let Some(rejection) = rejection {
-                    outcomes[i] = Some(BatchOutcome::Rejected(rejection));
+                if let Some(outcome) = producer::outcome_of(producer::check(entry.as_ref(), pb), p.log_start_offset) {
+                    outcomes[i] = Some(outcome);
                     continue;
                 }
             }
